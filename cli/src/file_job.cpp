@@ -1,0 +1,48 @@
+#include "file_job.hpp"
+
+#include <string>
+
+namespace midisift::cli {
+
+void FileJob::run(const std::filesystem::path& path, std::pmr::memory_resource* mr,
+                  const parse::ParseOptions& options) {
+  clear();
+  record = db::FileRecord{};
+  record.path = path.string();
+  parse::OpenError open_error;
+  if (!input.open(path, open_error)) {
+    record.size_bytes = input.size();
+    if (input.mtime_ns() != 0) record.mtime_ns = input.mtime_ns();
+    record.status = db::FileStatus::Failed;
+    record.error_code = parse::to_string(open_error.code);
+    record.error = open_error.message;
+    return;
+  }
+  const auto bytes = input.bytes();
+  record.size_bytes = bytes.size();
+  record.mtime_ns = input.mtime_ns();
+  record.md5 = analyze::to_hex(analyze::md5(bytes));
+
+  smf.emplace(parse::parse(bytes, mr, options));
+  record.riff = smf->riff();
+  record.diagnostics = smf->diagnostics();
+  switch (smf->status()) {
+    case parse::ParseStatus::Ok: record.status = db::FileStatus::Ok; break;
+    case parse::ParseStatus::Recovered: record.status = db::FileStatus::Recovered; break;
+    case parse::ParseStatus::Failed: record.status = db::FileStatus::Failed; break;
+  }
+  if (const auto& failure = smf->failure()) {
+    record.error_code = parse::to_string(failure->code);
+    record.error = parse::describe(*failure);
+    return;
+  }
+  record.facts = analyze::compute_facts(*smf, mr);
+}
+
+void FileJob::clear() noexcept {
+  record.diagnostics = {};
+  smf.reset();
+  input.close();
+}
+
+}  // namespace midisift::cli

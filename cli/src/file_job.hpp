@@ -1,0 +1,28 @@
+// One file through map, parse, analyse: shared by `scan` (one job per pipeline token) and `info`.
+#pragma once
+
+#include <filesystem>
+#include <memory_resource>
+#include <optional>
+
+#include "midisift/analyze/facts.hpp"
+#include "midisift/db/database.hpp"
+#include "midisift/parse/input_file.hpp"
+#include "midisift/parse/smf.hpp"
+
+namespace midisift::cli {
+
+/// The file in flight. `record` views `smf`'s diagnostics, which live in the memory resource
+/// given to `run`: keep that resource alive until `clear()`.
+struct FileJob {
+  parse::InputFile input;
+  std::optional<parse::Smf> smf;
+  db::FileRecord record;
+
+  /// Maps, parses and analyses `path`; never throws for a bad file (the record says failed).
+  void run(const std::filesystem::path& path, std::pmr::memory_resource* mr, const parse::ParseOptions& options);
+  /// Drops the parse result and unmaps the file. Call before resetting the memory resource.
+  void clear() noexcept;
+};
+
+}  // namespace midisift::cli

@@ -1,0 +1,46 @@
+// The serial first stage of `scan`: walks the roots and yields MIDI file paths one at a time.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace midisift::cli {
+
+/// True for the extensions a MIDI collection uses: .mid .midi .kar .rmi .smf, any case.
+[[nodiscard]] bool has_midi_extension(const std::filesystem::path& p);
+
+/// Walks each root in order, depth first, entries of a folder in byte order of their names (so two
+/// walks of the same tree agree). A root that is a file is yielded whatever its name; folders are
+/// walked recursively (directory symlinks are not followed, so links cannot loop) and yield every
+/// non-folder entry with a MIDI extension, including entries that will fail to open (broken links,
+/// unreadable files) so that each still gets a row. A folder that cannot be read is passed to
+/// `warn` and the walk goes on with the rest.
+class Walker {
+ public:
+  using Warn = std::function<void(const std::string&)>;
+  Walker(std::vector<std::filesystem::path> roots, Warn warn);
+
+  /// The next file, or nothing when the walk is over.
+  [[nodiscard]] std::optional<std::filesystem::path> next();
+  /// Roots or folders that could not be walked.
+  [[nodiscard]] std::uint64_t errors() const noexcept { return errors_; }
+
+ private:
+  void warn(const std::filesystem::path& p, const std::string& what);
+  std::vector<std::filesystem::path> roots_;
+  Warn warn_;
+  void enter(const std::filesystem::path& folder);
+  struct Frame {
+    std::vector<std::filesystem::directory_entry> entries;
+    std::size_t next = 0;
+  };
+  std::size_t next_root_ = 0;
+  std::vector<Frame> stack_;
+  std::uint64_t errors_ = 0;
+};
+
+}  // namespace midisift::cli

@@ -1,0 +1,108 @@
+// SQLite storage of scan results: schema and migrations, the batched writer, read queries.
+// The schema is documented in db/SCHEMA.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "midisift/analyze/facts.hpp"
+#include "midisift/parse/diagnostic.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace midisift::db {
+
+/// Schema version stored in `PRAGMA user_version`.
+inline constexpr int kSchemaVersion = 1;
+
+/// Any SQLite failure: the message names the database file and SQLite's own text.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// `files.status`: ok (read as written), recovered (read with repairs, see `diagnostics`),
+/// failed (not readable; `files.error` says why).
+enum class FileStatus : std::uint8_t { Ok, Recovered, Failed };
+[[nodiscard]] std::string_view to_string(FileStatus s) noexcept;
+
+/// One row of `files` plus its `diagnostics` rows.
+struct FileRecord {
+  std::string path;                    ///< as walked (relative or absolute, as given on the command line)
+  std::uint64_t size_bytes = 0;
+  std::optional<std::int64_t> mtime_ns;  ///< modification time, nanoseconds since the Unix epoch
+  std::string md5;                     ///< hex; empty when the bytes could not be read
+  FileStatus status = FileStatus::Failed;
+  std::string error_code;              ///< `parse::to_string(Fatal)`, e.g. "not_midi"; empty unless failed
+  std::string error;                   ///< a sentence naming the problem; empty unless failed
+  bool riff = false;
+  std::optional<analyze::FileFacts> facts;  ///< absent for failed files
+  /// Repairs; a view that must stay valid until `Writer::add` returns.
+  std::span<const parse::Diagnostic> diagnostics;
+};
+
+/// An open database, schema migrated to `kSchemaVersion`. Move-only; closes on destruction.
+class Database {
+ public:
+  /// Opens or creates `file` and migrates it. Throws `Error` (unwritable folder, not a database,
+  /// written by a newer midisift, ...).
+  explicit Database(const std::filesystem::path& file);
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&&) = delete;
+  Database(const Database&) = delete;
+  ~Database();
+
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  /// Runs SQL with no results (DDL, PRAGMA, BEGIN/COMMIT). Throws `Error`.
+  void exec(const char* sql);
+  [[nodiscard]] int user_version();
+
+ private:
+  void migrate();
+  [[noreturn]] void fail(std::string_view what) const;
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+};
+
+/// Writes records in batched transactions through prepared statements. A record for a path
+/// already present replaces it (and its diagnostics). Not thread-safe: one writer stage.
+class Writer {
+ public:
+  /// `batch_size`: records per transaction.
+  explicit Writer(Database& db, std::size_t batch_size = 2000);
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  /// Commits what is pending; errors there are swallowed (call `flush` to see them).
+  ~Writer();
+
+  /// Queues `record` in the open transaction; commits when the batch is full. Throws `Error`.
+  void add(const FileRecord& record);
+  /// Commits the open transaction, if any. Throws `Error`.
+  void flush();
+  [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
+
+ private:
+  void prepare(sqlite3_stmt** stmt, const char* sql);
+  Database& db_;
+  std::size_t batch_size_;
+  std::size_t pending_ = 0;
+  std::uint64_t written_ = 0;
+  sqlite3_stmt* delete_ = nullptr;
+  sqlite3_stmt* insert_file_ = nullptr;
+  sqlite3_stmt* insert_diag_ = nullptr;
+};
+
+/// Counts by status, for the summary line and tests.
+struct StatusCounts {
+  std::uint64_t files = 0, ok = 0, recovered = 0, failed = 0;
+};
+[[nodiscard]] StatusCounts count_status(Database& db);
+
+}  // namespace midisift::db

@@ -1,0 +1,63 @@
+// First facts about a parsed Standard MIDI File: event counts, timing, pitch range, channels.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory_resource>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "midisift/parse/smf.hpp"
+
+namespace midisift::analyze {
+
+/// Default tempo when a file sets none: 500,000 microseconds per quarter note = 120 BPM
+/// (SMF 1.0 "Set Tempo").
+inline constexpr std::uint32_t kDefaultTempo = 500'000;
+
+/// Per-file facts. Counts are over all tracks; events after End of Track count too (as mido does).
+struct FileFacts {
+  std::uint16_t format = 0;
+  std::uint32_t tracks = 0;           ///< MTrk chunks read
+  std::uint16_t ppq = 0;              ///< ticks per quarter note; 0 for SMPTE division
+  std::uint8_t smpte_fps = 0;         ///< SMPTE frames per second; 0 for metrical division
+  std::uint8_t ticks_per_frame = 0;   ///< SMPTE ticks per frame; 0 for metrical division
+  std::uint64_t note_on_events = 0;   ///< note-on with velocity > 0
+  std::uint64_t channel_events = 0;   ///< channel voice and mode messages (status 0x80-0xEF)
+  std::uint64_t meta_events = 0;      ///< meta events, End of Track included
+  std::uint64_t sysex_events = 0;     ///< F0 and F7 events
+  std::uint32_t end_tick = 0;         ///< largest absolute tick of any track's last event
+  /// `end_tick` in seconds through the tempo map of all tracks' set-tempo events. Absent for
+  /// format 2 (tracks are independent sequences), SMPTE division and division 0.
+  std::optional<double> duration_seconds;
+  std::uint32_t tempo_changes = 0;    ///< set-tempo meta events (3-byte payload or longer)
+  /// 60e6 / the first set-tempo at tick 0 in track order, else 120. Absent for a tempo of 0.
+  std::optional<double> initial_bpm;
+  std::optional<std::uint8_t> pitch_min;  ///< over note-ons (velocity > 0); absent when none
+  std::optional<std::uint8_t> pitch_max;
+  std::uint16_t channel_mask = 0;     ///< bit c set when channel c (0-15) has a channel event
+};
+
+/// Computes the facts of `smf`. Temporary storage comes from `mr` (a few bytes per tempo change).
+[[nodiscard]] FileFacts compute_facts(const parse::Smf& smf, std::pmr::memory_resource* mr);
+
+/// Tempo at a tick: microseconds per quarter note in force from `tick` on.
+struct TempoChange {
+  std::uint32_t tick;
+  std::uint32_t tempo;
+};
+
+/// Seconds elapsed at `tick` (ticks per quarter note `ppq` > 0) through `changes`, which must be
+/// sorted by tick, ties in file order (the last one at a tick wins, as when all tracks are merged
+/// by tick; SMF 1.0 "Set Tempo": tempo changes in format 1 live in the first track but apply to
+/// all). Before the first change the tempo is 120 BPM.
+[[nodiscard]] double seconds_at(std::span<const TempoChange> changes, std::uint32_t tick, std::uint16_t ppq) noexcept;
+
+/// MD5 (RFC 1321) of `bytes`, the file identifier used by the Lakh MIDI Dataset and GigaMIDI.
+[[nodiscard]] std::array<std::uint8_t, 16> md5(std::span<const std::byte> bytes);
+/// Lower-case hex of a digest.
+[[nodiscard]] std::string to_hex(std::span<const std::uint8_t> digest);
+
+}  // namespace midisift::analyze
