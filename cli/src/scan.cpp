@@ -53,7 +53,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
 
   db::Database database(options.database);
   db::Writer writer(database);
-  Walker walker(options.roots, [&](const std::string& w) { warnings << "midisift: warning: " << w << '\n'; });
+  Walker walker(options.roots, [&](const std::string& w) { warnings << "midisift: " << w << '\n'; });
 
   std::vector<std::unique_ptr<Token>> tokens;
   tbb::concurrent_queue<Token*> free_tokens;

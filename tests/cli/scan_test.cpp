@@ -1,0 +1,212 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "scan.hpp"
+#include "smf_builder.hpp"
+#include "temp_dir.hpp"
+
+namespace midisift::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace midisift::test;
+
+void write(const fs::path& p, const Bytes& b) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+Bytes good_file(std::uint8_t pitch) {
+  return cat({mthd(1, 2, 96), mtrk(cat({{0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20}, kEot})),
+              mtrk(cat({{0x00, 0x90, pitch, 0x40}, {0x60, 0x80, pitch, 0x00}, kEot}))});
+}
+
+// A folder with every kind of entry a scan meets: good, damaged, empty, not MIDI, a folder named
+// like a MIDI file, names in other cases, files to ignore.
+void make_collection(const fs::path& root) {
+  write(root / "a.mid", good_file(60));
+  write(root / "sub" / "b.MID", good_file(62));
+  write(root / "sub" / "deeper" / "c.kar", good_file(64));
+  write(root / "damaged.midi", cat({mthd(0, 1, 96), mtrk({0x00, 0x90, 0x3C, 0x40})}));  // no End of Track
+  write(root / "empty.mid", {});
+  write(root / "text.mid", {'n', 'o', 't', ' ', 'm', 'i', 'd', 'i', ' ', 'a', 't', ' ', 'a', 'l', 'l'});
+  write(root / "notes.txt", {'x'});
+  fs::create_directories(root / "folder.mid" / "inner");
+  write(root / "folder.mid" / "inner" / "d.smf", good_file(65));
+}
+
+std::string query(const fs::path& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      if (!out.empty()) out += '\n';
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+        if (c > 0) out += '|';
+        const auto* t = sqlite3_column_text(stmt, c);
+        out += t ? reinterpret_cast<const char*>(t) : "NULL";
+      }
+    }
+  } else {
+    out = std::string("SQL error: ") + sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(Scan, EveryFileGetsARowAndFailuresDoNotStopTheBatch) {
+  TempDir dir;
+  make_collection(dir.path() / "c");
+  for (const auto alloc : {AllocStrategy::Arena, AllocStrategy::Heap}) {
+    ScanOptions o;
+    o.roots = {dir.path() / "c"};
+    o.database = dir.path() / (alloc == AllocStrategy::Arena ? "arena.db" : "heap.db");
+    o.jobs = 2;
+    o.alloc = alloc;
+    o.progress = false;
+    std::ostringstream warnings;
+    const ScanSummary s = run_scan(o, warnings);
+    EXPECT_EQ(s.files, 7U);
+    EXPECT_EQ(s.ok, 4U);
+    EXPECT_EQ(s.recovered, 1U);
+    EXPECT_EQ(s.failed, 2U);
+    EXPECT_EQ(s.walk_errors, 0U);
+    EXPECT_EQ(warnings.str(), "");
+    const auto& db = o.database;
+    EXPECT_EQ(query(db, "SELECT count(*) FROM files"), "7");
+    const std::string rel = "replace(path, '" + (dir.path() / "c").string() + "/', '')";
+    EXPECT_EQ(query(db, "SELECT " + rel + ", status, ifnull(error_code, '') FROM files ORDER BY path"),
+              "a.mid|ok|\n"
+              "damaged.midi|recovered|\n"
+              "empty.mid|failed|empty_file\n"
+              "folder.mid/inner/d.smf|ok|\n"
+              "sub/b.MID|ok|\n"
+              "sub/deeper/c.kar|ok|\n"
+              "text.mid|failed|not_midi");
+    EXPECT_EQ(query(db, "SELECT code, track, offset FROM diagnostics"), "missing_end_of_track|0|26");
+    EXPECT_EQ(query(db, "SELECT note_on_events, pitch_min, duration_seconds, channels FROM files WHERE path LIKE "
+                        "'%b.MID'"),
+              "1|62|0.5|[0]");
+  }
+  // Arena and heap runs store the same facts.
+  const std::string facts =
+      "SELECT path, size_bytes, md5, status, format, tracks, ppq, note_on_events, channel_events, meta_events, "
+      "end_tick, duration_seconds, pitch_min, pitch_max, channels, diagnostic_count FROM files ORDER BY path";
+  const auto arena = query(dir.path() / "arena.db", facts);
+  EXPECT_EQ(arena, query(dir.path() / "heap.db", facts));
+}
+
+TEST(Scan, RescanReplacesRowsInsteadOfDuplicating) {
+  TempDir dir;
+  make_collection(dir.path() / "c");
+  ScanOptions o;
+  o.roots = {dir.path() / "c"};
+  o.database = dir.path() / "x.db";
+  o.progress = false;
+  std::ostringstream warnings;
+  (void)run_scan(o, warnings);
+  (void)run_scan(o, warnings);
+  EXPECT_EQ(query(o.database, "SELECT count(*) FROM files"), "7");
+  EXPECT_EQ(query(o.database, "SELECT count(*) FROM diagnostics"), "1");
+}
+
+TEST(Scan, StrictModeFailsDamagedFiles) {
+  TempDir dir;
+  make_collection(dir.path() / "c");
+  ScanOptions o;
+  o.roots = {dir.path() / "c" / "damaged.midi"};
+  o.database = dir.path() / "x.db";
+  o.strict = true;
+  o.progress = false;
+  std::ostringstream warnings;
+  const auto s = run_scan(o, warnings);
+  EXPECT_EQ(s.failed, 1U);
+  EXPECT_EQ(query(o.database, "SELECT error_code, error FROM files"),
+            "strict_violation|strict mode refused a repair (missing_end_of_track) at byte 26");
+}
+
+TEST(Scan, MissingRootIsReportedAndTheRestScanned) {
+  TempDir dir;
+  make_collection(dir.path() / "c");
+  ScanOptions o;
+  o.roots = {dir.path() / "nope", dir.path() / "c" / "a.mid"};
+  o.database = dir.path() / "x.db";
+  o.progress = false;
+  std::ostringstream warnings;
+  const auto s = run_scan(o, warnings);
+  EXPECT_EQ(s.files, 1U);
+  EXPECT_EQ(s.walk_errors, 1U);
+  EXPECT_NE(warnings.str().find("nope: No such file or directory"), std::string::npos) << warnings.str();
+}
+
+// ---- the real executable ---------------------------------------------------------------------
+
+struct Run {
+  int status;
+  std::string out;
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(MIDISIFT_BINARY) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int rc = ::pclose(p);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+TEST(Cli, ScanPrintsTheSummaryLine) {
+  TempDir dir;
+  make_collection(dir.path() / "c");
+  const auto r = run("scan " + (dir.path() / "c").string() + " --db " + (dir.path() / "x.db").string() + " -j 2");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("files 7, ok 4, recovered 1, failed 2"), std::string::npos) << r.out;
+}
+
+TEST(Cli, InfoJsonGivesTheFacts) {
+  TempDir dir;
+  make_collection(dir.path() / "c");
+  const auto r = run("info --json " + (dir.path() / "c" / "a.mid").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["format"], 1);
+  EXPECT_EQ(j["tracks"], 2);
+  EXPECT_EQ(j["note_on_events"], 1);
+  EXPECT_EQ(j["pitch_max"], 60);
+  EXPECT_DOUBLE_EQ(j["duration_seconds"].get<double>(), 0.5);
+  EXPECT_EQ(j["md5"].get<std::string>().size(), 32U);
+}
+
+TEST(Cli, InfoOnABadFileNamesTheFileAndFails) {
+  TempDir dir;
+  make_collection(dir.path() / "c");
+  const auto r = run("info " + (dir.path() / "c" / "empty.mid").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("empty.mid: empty_file: file is empty (0 bytes)"), std::string::npos) << r.out;
+  const auto d = run("info " + (dir.path() / "c" / "folder.mid").string());
+  EXPECT_EQ(d.status, 1);
+  EXPECT_NE(d.out.find("folder.mid: not_a_file: is a directory"), std::string::npos) << d.out;
+}
+
+TEST(Cli, BadUsageExitsWith2) {
+  EXPECT_EQ(run("").status, 2);
+  EXPECT_EQ(run("scan").status, 2);
+  EXPECT_EQ(run("scan x --alloc pool").status, 2);
+  const auto help = run("scan --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--alloc"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace midisift::cli
