@@ -370,29 +370,6 @@ class Reader {
         ++pos;
       }
 
-      if (status < 0xF0) {
-        running = status;
-        const u32 n = channel_data_length(status);
-        if (limit - pos < n) {
-          if (!report(Recovered::TruncatedEvent, index, status_pos)) return end_;
-          pos = limit;
-          break;
-        }
-        const u8 d1 = data_[pos];
-        const u8 d2 = n == 2 ? data_[pos + 1] : u8{0};
-        if (d1 >= 0x80 || d2 >= 0x80) {
-          const u32 bad = d1 >= 0x80 ? pos : pos + 1;
-          if (!report(Recovered::DataByteOver127, index, bad)) return end_;
-          pos = bad;
-          resync = true;
-          continue;
-        }
-        pos += n;
-        push(status_pos, 0, status, d1, d2);
-        last = LastEvent::Channel;
-        continue;
-      }
-
       if (status == kMetaStatus) {
         if (pos >= limit) {
           if (!report(Recovered::TruncatedEvent, index, status_pos)) return end_;
@@ -437,12 +414,19 @@ class Reader {
         continue;
       }
 
-      if (is_undefined_status(status)) {
-        if (!report(Recovered::UndefinedStatusByte, index, status_pos)) return end_;
-        continue;
+      // A channel message, or a system common / real-time message (not allowed in an SMF track).
+      u32 n = 0;
+      if (status < 0xF0) {
+        running = status;
+        n = channel_data_length(status);
+      } else {
+        if (is_undefined_status(status)) {
+          if (!report(Recovered::UndefinedStatusByte, index, status_pos)) return end_;
+          continue;
+        }
+        if (!report(Recovered::SystemMessageInTrack, index, status_pos)) return end_;
+        n = system_data_length(status);
       }
-      if (!report(Recovered::SystemMessageInTrack, index, status_pos)) return end_;
-      const u32 n = system_data_length(status);
       if (limit - pos < n) {
         if (!report(Recovered::TruncatedEvent, index, status_pos)) return end_;
         pos = limit;
@@ -459,7 +443,7 @@ class Reader {
       }
       pos += n;
       push(status_pos, 0, status, d1, d2);
-      last = LastEvent::System;
+      last = status < 0xF0 ? LastEvent::Channel : LastEvent::System;
     }
 
     track.has_end_of_track = eot;
