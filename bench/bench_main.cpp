@@ -1,17 +1,26 @@
-// midisift-bench: arena against heap parsing over a real corpus, with an I/O-only baseline in the
-// same run so every figure reads as a ratio.
+// midisift-bench: arena against heap parsing over a real corpus, with I/O-only baselines in the
+// same run so that every figure reads as a ratio (bench/report.py prints the ratios).
 //
 //   midisift-bench [CORPUS_DIR] [--benchmark_* flags]
 //
 // CORPUS_DIR defaults to $MIDISIFT_CORPUS, else ../shared/corpus. Files are preloaded into memory
-// except by the BM_MapAndTouch baseline, which maps each file as the scan does.
+// except by the I/O suites (BM_IoMapTouch, BM_IoReadTouch) and the end-to-end scan, which spawns
+// the real `midisift` binary from the same folder as this one.
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory_resource>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,15 +29,27 @@
 #include "midisift/parse/input_file.hpp"
 #include "midisift/parse/smf.hpp"
 
+extern char** environ;
+
 namespace {
 
 namespace fs = std::filesystem;
 using namespace midisift;
 
+// Size classes (file bytes): the seeds of this project claimed the arena pays only for large files.
+enum SizeClass : int { kSmall = 0, kMedium = 1, kLarge = 2, kAll = 3 };
+constexpr std::array<const char*, 4> kClassNames = {"lt4KB", "4to64KB", "gt64KB", "all"};
+
+struct File {
+  fs::path path;
+  std::vector<std::byte> bytes;
+};
+
 struct Corpus {
-  std::vector<fs::path> paths;
-  std::vector<std::vector<std::byte>> files;
-  std::uint64_t bytes = 0;
+  fs::path root;
+  std::vector<File> files;
+  std::array<std::vector<const File*>, 4> by_class;
+  std::array<std::uint64_t, 4> bytes{};
 };
 
 Corpus& corpus() {
@@ -44,76 +65,233 @@ bool is_midi(const fs::path& p) {
 
 void load(const fs::path& root) {
   Corpus& c = corpus();
+  c.root = root;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
     if (!e.is_regular_file() || !is_midi(e.path()) || e.file_size() == 0) continue;
+    File f{e.path(), std::vector<std::byte>(e.file_size())};
     std::ifstream in(e.path(), std::ios::binary);
-    std::vector<std::byte> data(e.file_size());
-    in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
-    c.bytes += data.size();
-    c.paths.push_back(e.path());
-    c.files.push_back(std::move(data));
+    in.read(reinterpret_cast<char*>(f.bytes.data()), static_cast<std::streamsize>(f.bytes.size()));
+    c.files.push_back(std::move(f));
+  }
+  for (const auto& f : c.files) {
+    const auto n = f.bytes.size();
+    const int k = n < 4096 ? kSmall : n <= 65536 ? kMedium : kLarge;
+    c.by_class[static_cast<std::size_t>(k)].push_back(&f);
+    c.by_class[kAll].push_back(&f);
+    c.bytes[static_cast<std::size_t>(k)] += n;
+    c.bytes[kAll] += n;
   }
 }
 
-void BM_MapAndTouch(benchmark::State& state) {
+void set_class_label(benchmark::State& state, int k) {
+  state.SetLabel(kClassNames[static_cast<std::size_t>(k)]);
+  state.counters["files"] = static_cast<double>(corpus().by_class[static_cast<std::size_t>(k)].size());
+}
+
+// ---- I/O-only baselines ----------------------------------------------------------------------
+
+void BM_IoMapTouch(benchmark::State& state) {
   std::uint64_t sum = 0;
   for (auto _ : state) {
-    for (const auto& p : corpus().paths) {
-      parse::InputFile f;
+    for (const auto& f : corpus().files) {
+      parse::InputFile in;
       parse::OpenError err;
-      if (!f.open(p, err)) continue;
-      for (std::byte b : f.bytes()) sum += std::to_integer<unsigned>(b);
+      if (!in.open(f.path, err)) continue;
+      for (std::byte b : in.bytes()) sum += std::to_integer<unsigned>(b);
     }
     benchmark::DoNotOptimize(sum);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[kAll]));
 }
-BENCHMARK(BM_MapAndTouch)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_IoMapTouch)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-struct ArenaStrategy {
+void BM_IoReadTouch(benchmark::State& state) {
+  std::vector<std::byte> buffer;
+  std::uint64_t sum = 0;
+  for (auto _ : state) {
+    for (const auto& f : corpus().files) {
+      const int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      buffer.resize(f.bytes.size());
+      const auto got = ::read(fd, buffer.data(), buffer.size());
+      ::close(fd);
+      for (ssize_t i = 0; i < got; ++i) sum += std::to_integer<unsigned>(buffer[static_cast<std::size_t>(i)]);
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[kAll]));
+}
+BENCHMARK(BM_IoReadTouch)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- parse: one code path, three memory resources --------------------------------------------
+
+// Arena: `parse::Arena` (monotonic over a retained buffer), reset after each file.
+struct Arena {
   parse::Arena arena;
   std::pmr::memory_resource* resource() { return &arena; }
-  void reset() { arena.reset(); }
+  void after_file() { arena.reset(); }
+  [[nodiscard]] std::uint64_t upstream_allocations() const { return arena.upstream_allocations(); }
+  [[nodiscard]] std::uint64_t reserved_bytes() const { return arena.capacity(); }
 };
-struct HeapStrategy {
+
+// Heap: plain new/delete through the same pmr interface, the idiomatic baseline (vectors
+// reserved from the track length, grown when needed, freed when the file is done).
+struct Heap {
   std::pmr::memory_resource* resource() { return std::pmr::new_delete_resource(); }
-  void reset() {}
+  void after_file() {}
+};
+
+// The heap again, counted, for the memory suite only (the count costs a little time).
+struct HeapCounted {
+  parse::CountingResource counting{std::pmr::new_delete_resource()};
+  std::pmr::memory_resource* resource() { return &counting; }
+  void after_file() {}
+  [[nodiscard]] std::uint64_t upstream_allocations() const { return counting.allocations(); }
+  [[nodiscard]] std::uint64_t reserved_bytes() const { return counting.peak_bytes_in_use(); }
+};
+
+// Pool: std::pmr::unsynchronized_pool_resource kept across files.
+struct Pool {
+  parse::CountingResource counting{std::pmr::new_delete_resource()};
+  std::pmr::unsynchronized_pool_resource pool{&counting};
+  std::pmr::memory_resource* resource() { return &pool; }
+  void after_file() {}
+  [[nodiscard]] std::uint64_t upstream_allocations() const { return counting.allocations(); }
+  [[nodiscard]] std::uint64_t reserved_bytes() const { return counting.peak_bytes_in_use(); }
 };
 
 template <class Strategy>
-void BM_ParseFile(benchmark::State& state) {
+void BM_Parse(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  const auto& files = corpus().by_class[static_cast<std::size_t>(k)];
   Strategy strategy;
   std::uint64_t events = 0;
   for (auto _ : state) {
-    for (const auto& f : corpus().files) {
+    for (const File* f : files) {
       {
-        const parse::Smf smf = parse::parse(f, strategy.resource());
+        const parse::Smf smf = parse::parse(f->bytes, strategy.resource());
         events += smf.event_count();
         benchmark::DoNotOptimize(smf.tracks().data());
       }
-      strategy.reset();
+      strategy.after_file();
     }
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes));
+  set_class_label(state, k);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[static_cast<std::size_t>(k)]));
   state.SetItemsProcessed(static_cast<std::int64_t>(events));
 }
-BENCHMARK_TEMPLATE(BM_ParseFile, ArenaStrategy)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_ParseFile, HeapStrategy)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Parse, Arena)->DenseRange(kSmall, kAll)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Parse, Heap)->DenseRange(kSmall, kAll)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_Parse, Pool)->DenseRange(kSmall, kAll)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_ParseAndFacts(benchmark::State& state) {
-  parse::Arena arena;
+// ---- analysis alone, on files parsed before the timed loop ------------------------------------
+
+void BM_Analyze(benchmark::State& state) {
+  std::vector<parse::Smf> parsed;
+  parsed.reserve(corpus().files.size());
+  for (const auto& f : corpus().files) parsed.push_back(parse::parse(f.bytes, std::pmr::new_delete_resource()));
+  parse::Arena scratch;
   for (auto _ : state) {
-    for (const auto& f : corpus().files) {
-      {
-        const parse::Smf smf = parse::parse(f, &arena);
-        benchmark::DoNotOptimize(analyze::compute_facts(smf, &arena));
-      }
-      arena.reset();
+    for (const auto& smf : parsed) {
+      if (smf.failure()) continue;
+      benchmark::DoNotOptimize(analyze::compute_facts(smf, &scratch));
+      scratch.reset();
     }
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[kAll]));
 }
-BENCHMARK(BM_ParseAndFacts)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Analyze)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- memory: upstream allocations per file in steady state ------------------------------------
+
+template <class Strategy>
+void BM_Memory(benchmark::State& state) {
+  const auto& files = corpus().by_class[kAll];
+  Strategy strategy;
+  auto pass = [&] {
+    for (const File* f : files) {
+      { const parse::Smf smf = parse::parse(f->bytes, strategy.resource()); }
+      strategy.after_file();
+    }
+  };
+  pass();  // warm up: the arena grows to the largest file, the pool fills its free lists
+  const std::uint64_t before = strategy.upstream_allocations();
+  std::uint64_t passes = 0;
+  for (auto _ : state) {
+    pass();
+    ++passes;
+  }
+  const auto n = static_cast<double>(passes * files.size());
+  state.counters["upstream_allocs_per_file"] = static_cast<double>(strategy.upstream_allocations() - before) / n;
+  state.counters["reserved_MB"] = static_cast<double>(strategy.reserved_bytes()) / 1e6;
+}
+BENCHMARK_TEMPLATE(BM_Memory, Arena)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK_TEMPLATE(BM_Memory, HeapCounted)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK_TEMPLATE(BM_Memory, Pool)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+// ---- end to end: the real `midisift scan` into a temporary SQLite file ------------------------
+
+fs::path self_dir() { return fs::read_symlink("/proc/self/exe").parent_path(); }
+
+void BM_ScanEndToEnd(benchmark::State& state) {
+  const auto jobs = std::to_string(state.range(0));
+  const fs::path exe = self_dir() / "midisift";
+  if (!fs::exists(exe)) {
+    state.SkipWithError("midisift binary not found beside midisift-bench");
+    return;
+  }
+  const fs::path tmp = fs::temp_directory_path() / ("midisift_bench_" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  const std::string db = (tmp / "scan.db").string();
+  const std::string alloc = state.range(1) == 0 ? "arena" : "heap";
+  const std::string out = (tmp / "summary.txt").string();
+  double peak_rss_mb = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+    state.ResumeTiming();
+    std::vector<std::string> args = {exe.string(), "scan", corpus().root.string(), "--db", db, "-j", jobs,
+                                     "--alloc", alloc};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int spawned = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+      state.SkipWithError("posix_spawn failed");
+      break;
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      state.SkipWithError("midisift scan failed");
+      break;
+    }
+    // The scanner reports its own peak (VmHWM): getrusage's ru_maxrss would include this
+    // process's preloaded corpus, which survives exec.
+    std::ifstream summary(out);
+    std::string line;
+    std::getline(summary, line);
+    if (const auto at = line.find("peak RSS "); at != std::string::npos) {
+      peak_rss_mb = std::max(peak_rss_mb, std::stod(line.substr(at + 9)));
+    }
+  }
+  fs::remove_all(tmp);
+  state.SetLabel(alloc + ", " + jobs + " jobs");
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[kAll]));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * corpus().files.size()));
+  state.counters["peak_rss_MB"] = peak_rss_mb;
+}
+BENCHMARK(BM_ScanEndToEnd)
+    ->ArgsProduct({{1, 2}, {0, 1}})
+    ->ArgNames({"jobs", "heap"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 }  // namespace
 
@@ -128,8 +306,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   load(root);
-  std::cerr << "corpus " << root.string() << ": " << corpus().files.size() << " files, " << corpus().bytes
-            << " bytes\n";
+  const Corpus& c = corpus();
+  std::cerr << "corpus " << root.string() << ": " << c.files.size() << " files, " << c.bytes[kAll] << " bytes ("
+            << c.by_class[kSmall].size() << " under 4 KB, " << c.by_class[kMedium].size() << " 4-64 KB, "
+            << c.by_class[kLarge].size() << " over 64 KB)\n";
+  benchmark::AddCustomContext("corpus", root.string());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

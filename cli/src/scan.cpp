@@ -36,14 +36,30 @@ struct Token {
 // (oneTBB's parallel_pipeline guidance: a small multiple of the thread count).
 constexpr unsigned kTokensPerThread = 4;
 
+// Peak resident set of this process from /proc/self/status (VmHWM, kB). Unlike getrusage's
+// ru_maxrss it belongs to the current address space, so a parent's size does not leak in
+// through exec. 0 where /proc is not there.
+double peak_rss_mb() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb / 1024.0;
+}
+
 }  // namespace
 
 std::string format_summary(const ScanSummary& s) {
   const double mb = static_cast<double>(s.bytes) / 1e6;
   const double secs = s.seconds > 0 ? s.seconds : 1e-9;
-  return fmt::format("files {}, ok {}, recovered {}, failed {}, {:.1f} MB, {:.2f} s, {:.0f} files/s, {:.1f} MB/s",
-                     s.files, s.ok, s.recovered, s.failed, mb, s.seconds, static_cast<double>(s.files) / secs,
-                     mb / secs);
+  return fmt::format(
+      "files {}, ok {}, recovered {}, failed {}, {:.1f} MB, {:.2f} s, {:.0f} files/s, {:.1f} MB/s, peak RSS {:.1f} MB",
+      s.files, s.ok, s.recovered, s.failed, mb, s.seconds, static_cast<double>(s.files) / secs, mb / secs,
+      s.peak_rss_mb);
 }
 
 ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
@@ -133,6 +149,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   if (show_progress) std::fprintf(stderr, "\r\033[K");
   summary.walk_errors = walker.errors();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  summary.peak_rss_mb = peak_rss_mb();
   return summary;
 }
 

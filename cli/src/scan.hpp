@@ -26,13 +26,15 @@ struct ScanSummary {
   std::uint64_t bytes = 0;
   std::uint64_t walk_errors = 0;  ///< roots or folders that could not be read
   double seconds = 0;
+  double peak_rss_mb = 0;  ///< the process's peak resident memory (VmHWM), MB
 };
 
 /// Runs the scan. Every file found gets a row, failed ones included. Throws `db::Error` when the
 /// database cannot be opened or written. Warnings (unreadable folders) go to `warnings`.
 [[nodiscard]] ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings);
 
-/// "files 4637, ok 4401, recovered 219, failed 17, 133.9 MB, 2.31 s, 2007 files/s"
+/// "files 4645, ok 4613, recovered 29, failed 3, 98.6 MB, 0.34 s, 13739 files/s, 291.7 MB/s,
+/// peak RSS 21.3 MB"
 [[nodiscard]] std::string format_summary(const ScanSummary& s);
 
 }  // namespace midisift::cli
