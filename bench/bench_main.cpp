@@ -28,6 +28,7 @@
 #include "midisift/parse/arena.hpp"
 #include "midisift/parse/input_file.hpp"
 #include "midisift/parse/smf.hpp"
+#include "walk.hpp"
 
 extern char** environ;
 
@@ -57,17 +58,11 @@ Corpus& corpus() {
   return c;
 }
 
-bool is_midi(const fs::path& p) {
-  std::string ext = p.extension().string();
-  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".mid" || ext == ".midi" || ext == ".kar" || ext == ".rmi" || ext == ".smf";
-}
-
 void load(const fs::path& root) {
   Corpus& c = corpus();
   c.root = root;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (!e.is_regular_file() || !is_midi(e.path()) || e.file_size() == 0) continue;
+    if (!e.is_regular_file() || !cli::has_midi_extension(e.path()) || e.file_size() == 0) continue;
     File f{e.path(), std::vector<std::byte>(e.file_size())};
     std::ifstream in(e.path(), std::ios::binary);
     in.read(reinterpret_cast<char*>(f.bytes.data()), static_cast<std::streamsize>(f.bytes.size()));
