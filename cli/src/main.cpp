@@ -32,7 +32,8 @@ int run_info(const std::vector<std::filesystem::path>& files, bool json, bool st
       status = 1;
     }
     if (json) {
-      std::cout << cli::to_json(job.record).dump() << '\n';
+      // File names need not be UTF-8: invalid bytes become U+FFFD rather than an exception.
+      std::cout << cli::to_json(job.record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
       std::cout << cli::to_text(job.record);
     }

@@ -188,6 +188,17 @@ TEST(Cli, InfoJsonGivesTheFacts) {
   EXPECT_EQ(j["md5"].get<std::string>().size(), 32U);
 }
 
+TEST(Cli, InfoJsonSurvivesNonUtf8FileNames) {
+  TempDir dir;
+  const fs::path odd = dir.path() / "caf\xe9.mid";  // Latin-1 e-acute: not UTF-8
+  write(odd, good_file(60));
+  const auto r = run("info --json '" + odd.string() + "'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NE(j["path"].get<std::string>().find("caf\xef\xbf\xbd.mid"), std::string::npos) << "U+FFFD replaces the byte";
+  EXPECT_EQ(j["note_on_events"], 1);
+}
+
 TEST(Cli, InfoOnABadFileNamesTheFileAndFails) {
   TempDir dir;
   make_collection(dir.path() / "c");
