@@ -14,13 +14,11 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory_resource>
-#include <optional>
 #include <string>
 #include <vector>
 

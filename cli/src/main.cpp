@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "file_job.hpp"

@@ -5,7 +5,6 @@
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
