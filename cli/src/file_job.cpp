@@ -37,10 +37,12 @@ void FileJob::run(const std::filesystem::path& path, std::pmr::memory_resource* 
     return;
   }
   record.facts = analyze::compute_facts(*smf, mr);
+  record.music.emplace(analyze::analyze_music(*smf, *record.facts, mr));
 }
 
 void FileJob::clear() noexcept {
   record.diagnostics = {};
+  record.music.reset();
   smf.reset();
   input.close();
 }

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <utility>
 
@@ -52,6 +54,142 @@ CREATE TABLE diagnostics (
 CREATE INDEX diagnostics_file ON diagnostics (file_id);
 CREATE INDEX diagnostics_code ON diagnostics (code);
 )sql";
+
+// Schema version 2: the musical analysis (libanalyze/include/midisift/analyze/music.hpp).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE files ADD COLUMN tempo_min_bpm REAL;
+ALTER TABLE files ADD COLUMN tempo_max_bpm REAL;
+ALTER TABLE files ADD COLUMN tempo_mean_bpm REAL;
+ALTER TABLE files ADD COLUMN estimated_bpm REAL;
+ALTER TABLE files ADD COLUMN estimated_bpm_confidence REAL;
+ALTER TABLE files ADD COLUMN time_signature TEXT;
+ALTER TABLE files ADD COLUMN time_signature_changes INTEGER;
+ALTER TABLE files ADD COLUMN key_signature TEXT;
+ALTER TABLE files ADD COLUMN key_signature_changes INTEGER;
+ALTER TABLE files ADD COLUMN estimated_key_tonic INTEGER;
+ALTER TABLE files ADD COLUMN estimated_key_mode TEXT;
+ALTER TABLE files ADD COLUMN estimated_key_confidence REAL;
+ALTER TABLE files ADD COLUMN estimated_key_runner_up TEXT;
+ALTER TABLE files ADD COLUMN estimated_key_runner_up_confidence REAL;
+ALTER TABLE files ADD COLUMN notes INTEGER;
+ALTER TABLE files ADD COLUMN drum_notes INTEGER;
+ALTER TABLE files ADD COLUMN unmatched_note_offs INTEGER;
+ALTER TABLE files ADD COLUMN notes_open_at_track_end INTEGER;
+ALTER TABLE files ADD COLUMN pitch_mean REAL;
+ALTER TABLE files ADD COLUMN velocity_mean REAL;
+ALTER TABLE files ADD COLUMN velocity_std REAL;
+ALTER TABLE files ADD COLUMN pitch_class_histogram TEXT;
+ALTER TABLE files ADD COLUMN polyphony_max INTEGER;
+ALTER TABLE files ADD COLUMN polyphony_mean REAL;
+ALTER TABLE files ADD COLUMN notes_per_second REAL;
+ALTER TABLE files ADD COLUMN gm_families TEXT;
+ALTER TABLE files ADD COLUMN track_names TEXT;
+ALTER TABLE files ADD COLUMN has_lyrics INTEGER;
+ALTER TABLE files ADD COLUMN has_text INTEGER;
+ALTER TABLE files ADD COLUMN pitch_range INTEGER;
+ALTER TABLE files ADD COLUMN n_pitches_used INTEGER;
+ALTER TABLE files ADD COLUMN n_pitch_classes_used INTEGER;
+ALTER TABLE files ADD COLUMN polyphony REAL;
+ALTER TABLE files ADD COLUMN polyphony_rate REAL;
+ALTER TABLE files ADD COLUMN pitch_in_scale_rate REAL;
+ALTER TABLE files ADD COLUMN scale_consistency REAL;
+ALTER TABLE files ADD COLUMN pitch_entropy REAL;
+ALTER TABLE files ADD COLUMN pitch_class_entropy REAL;
+ALTER TABLE files ADD COLUMN empty_beat_rate REAL;
+ALTER TABLE files ADD COLUMN drum_in_pattern_rate REAL;
+ALTER TABLE files ADD COLUMN drum_pattern_consistency REAL;
+ALTER TABLE files ADD COLUMN groove_consistency REAL;
+ALTER TABLE files ADD COLUMN fingerprint TEXT;
+ALTER TABLE files ADD COLUMN loop_count INTEGER;
+CREATE INDEX files_fingerprint ON files (fingerprint);
+CREATE TABLE instruments (
+  file_id    INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  track      INTEGER NOT NULL,
+  channel    INTEGER NOT NULL,
+  program    INTEGER NOT NULL,
+  name       TEXT    NOT NULL,
+  family     TEXT    NOT NULL,
+  first_tick INTEGER NOT NULL,
+  notes      INTEGER NOT NULL
+);
+CREATE INDEX instruments_file ON instruments (file_id);
+CREATE INDEX instruments_program ON instruments (program);
+CREATE TABLE loops (
+  file_id    INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  track      INTEGER NOT NULL,
+  start_bar  INTEGER NOT NULL,
+  bars       INTEGER NOT NULL,
+  repeats    INTEGER NOT NULL,
+  start_tick INTEGER NOT NULL,
+  end_tick   INTEGER NOT NULL,
+  notes      INTEGER NOT NULL,
+  exact      INTEGER NOT NULL,
+  drum       INTEGER NOT NULL
+);
+CREATE INDEX loops_file ON loops (file_id);
+)sql";
+
+// Columns of `files` written by the writer, in binding order.
+constexpr const char* kFileColumns[] = {
+    "path", "size_bytes", "mtime_ns", "md5", "status", "error_code", "error", "riff", "diagnostic_count",
+    // FileFacts
+    "format", "tracks", "ppq", "smpte_fps", "ticks_per_frame", "note_on_events", "channel_events", "meta_events",
+    "sysex_events", "end_tick", "duration_seconds", "tempo_changes", "initial_bpm", "pitch_min", "pitch_max",
+    "channels",
+    // MusicalFacts
+    "tempo_min_bpm", "tempo_max_bpm", "tempo_mean_bpm", "estimated_bpm", "estimated_bpm_confidence",
+    "time_signature", "time_signature_changes", "key_signature", "key_signature_changes", "estimated_key_tonic",
+    "estimated_key_mode", "estimated_key_confidence", "estimated_key_runner_up", "estimated_key_runner_up_confidence",
+    "notes", "drum_notes", "unmatched_note_offs", "notes_open_at_track_end", "pitch_mean", "velocity_mean",
+    "velocity_std", "pitch_class_histogram", "polyphony_max", "polyphony_mean", "notes_per_second", "gm_families",
+    "track_names", "has_lyrics", "has_text", "pitch_range", "n_pitches_used", "n_pitch_classes_used", "polyphony",
+    "polyphony_rate", "pitch_in_scale_rate", "scale_consistency", "pitch_entropy", "pitch_class_entropy",
+    "empty_beat_rate", "drum_in_pattern_rate", "drum_pattern_consistency", "groove_consistency", "fingerprint",
+    "loop_count"};
+constexpr std::size_t kFileColumnCount = sizeof(kFileColumns) / sizeof(kFileColumns[0]);
+
+std::string insert_files_sql() {
+  std::string cols, params;
+  for (std::size_t i = 0; i < kFileColumnCount; ++i) {
+    if (i > 0) {
+      cols += ", ";
+      params += ", ";
+    }
+    cols += kFileColumns[i];
+    params += '?';
+    params += std::to_string(i + 1);
+  }
+  std::string sql = "INSERT INTO files (";
+  sql += cols;
+  sql += ") VALUES (";
+  sql += params;
+  sql += ')';
+  return sql;
+}
+
+// Binds parameters in order; optional values bind NULL when absent. Text is bound SQLITE_TRANSIENT
+// (copied) so that temporaries may be passed.
+class Binder {
+ public:
+  explicit Binder(sqlite3_stmt* s) : s_(s) {}
+  void null() { sqlite3_bind_null(s_, next()); }
+  void i64(std::int64_t v) { sqlite3_bind_int64(s_, next(), v); }
+  void u64(std::uint64_t v) { i64(static_cast<std::int64_t>(v)); }
+  void real(double v) { sqlite3_bind_double(s_, next(), v); }
+  void text(std::string_view v) { sqlite3_bind_text(s_, next(), v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  template <class T>
+  void opt_real(const std::optional<T>& v) { v ? real(static_cast<double>(*v)) : null(); }
+  template <class T>
+  void opt_int(const std::optional<T>& v) { v ? i64(static_cast<std::int64_t>(*v)) : null(); }
+  void opt_text(std::string_view v) { v.empty() ? null() : text(v); }
+  void nulls(int n) { for (int i = 0; i < n; ++i) null(); }
+  [[nodiscard]] int bound() const noexcept { return i_; }
+
+ private:
+  int next() { return ++i_; }
+  sqlite3_stmt* s_;
+  int i_ = 0;
+};
 
 std::string channels_json(std::uint16_t mask) {
   std::string s = "[";
@@ -136,6 +274,7 @@ void Database::migrate() {
   exec("BEGIN IMMEDIATE");
   try {
     if (version < 1) exec(kSchemaV1);
+    if (version < 2) exec(kSchemaV2);
     exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     exec("COMMIT");
   } catch (...) {
@@ -146,13 +285,14 @@ void Database::migrate() {
 
 Writer::Writer(Database& db, std::size_t batch_size) : db_(db), batch_size_(batch_size == 0 ? 1 : batch_size) {
   prepare(&delete_, "DELETE FROM files WHERE path = ?1");
-  prepare(&insert_file_,
-          "INSERT INTO files (path, size_bytes, mtime_ns, md5, status, error, riff, format, tracks, ppq, "
-          "smpte_fps, ticks_per_frame, note_on_events, channel_events, meta_events, sysex_events, end_tick, "
-          "duration_seconds, tempo_changes, initial_bpm, pitch_min, pitch_max, channels, diagnostic_count, error_code) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-          "?21, ?22, ?23, ?24, ?25)");
+  prepare(&insert_file_, insert_files_sql().c_str());
   prepare(&insert_diag_, "INSERT INTO diagnostics (file_id, code, track, offset) VALUES (?1, ?2, ?3, ?4)");
+  prepare(&insert_instrument_,
+          "INSERT INTO instruments (file_id, track, channel, program, name, family, first_tick, notes) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  prepare(&insert_loop_,
+          "INSERT INTO loops (file_id, track, start_bar, bars, repeats, start_tick, end_tick, notes, exact, drum) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 }
 
 Writer::~Writer() {
@@ -163,6 +303,8 @@ Writer::~Writer() {
   sqlite3_finalize(delete_);
   sqlite3_finalize(insert_file_);
   sqlite3_finalize(insert_diag_);
+  sqlite3_finalize(insert_instrument_);
+  sqlite3_finalize(insert_loop_);
 }
 
 void Writer::prepare(sqlite3_stmt** stmt, const char* sql) {
@@ -171,6 +313,80 @@ void Writer::prepare(sqlite3_stmt** stmt, const char* sql) {
                 "): " + sqlite3_errmsg(db_.handle()));
   }
 }
+
+namespace {
+
+void bind_music(Binder& b, const analyze::MusicalFacts& m) {
+  b.opt_real(m.tempo_min_bpm);
+  b.opt_real(m.tempo_max_bpm);
+  b.opt_real(m.tempo_mean_bpm);
+  if (m.estimated_tempo) {
+    b.real(m.estimated_tempo->bpm);
+    b.real(m.estimated_tempo->confidence);
+  } else {
+    b.nulls(2);
+  }
+  if (m.time_signature) {
+    std::string ts = std::to_string(m.time_signature->numerator);
+    ts += '/';
+    ts += std::to_string(m.time_signature->denominator);
+    b.text(ts);
+  } else {
+    b.null();
+  }
+  b.i64(m.time_signature_changes);
+  m.key_signature ? b.text(analyze::key_name(m.key_signature->key())) : b.null();
+  b.i64(m.key_signature_changes);
+  if (m.estimated_key) {
+    b.i64(m.estimated_key->key.tonic);
+    b.text(analyze::to_string(m.estimated_key->key.mode));
+    b.real(m.estimated_key->correlation);
+    b.text(analyze::key_name(m.estimated_key->runner_up));
+    b.real(m.estimated_key->runner_up_correlation);
+  } else {
+    b.nulls(5);
+  }
+  b.u64(m.notes);
+  b.u64(m.drum_notes);
+  b.i64(m.unmatched_note_offs);
+  b.i64(m.notes_open_at_track_end);
+  b.opt_real(m.pitch_mean);
+  b.opt_real(m.velocity_mean);
+  b.opt_real(m.velocity_std);
+  b.text(nlohmann::json(m.pitch_class_histogram).dump());
+  b.i64(m.polyphony_max);
+  b.opt_real(m.polyphony_mean);
+  b.opt_real(m.notes_per_second);
+  auto families = nlohmann::json::array();
+  for (std::uint8_t f = 0; f < 16; ++f) {
+    if ((m.gm_family_mask & (1U << f)) != 0) families.push_back(analyze::gm_family(static_cast<std::uint8_t>(f * 8)));
+  }
+  if (m.drum_notes > 0) families.push_back("Drums");
+  b.text(families.dump());
+  auto names = nlohmann::json::array();
+  for (const auto& n : m.track_names) names.push_back(std::string_view(n));
+  b.text(names.dump());
+  b.i64(m.has_lyrics ? 1 : 0);
+  b.i64(m.has_text ? 1 : 0);
+  const auto& x = m.metrics;
+  b.i64(x.pitch_range);
+  b.i64(x.n_pitches_used);
+  b.i64(x.n_pitch_classes_used);
+  b.opt_real(x.polyphony);
+  b.opt_real(x.polyphony_rate);
+  b.opt_real(x.pitch_in_scale_rate);
+  b.opt_real(x.scale_consistency);
+  b.opt_real(x.pitch_entropy);
+  b.opt_real(x.pitch_class_entropy);
+  b.opt_real(x.empty_beat_rate);
+  b.opt_real(x.drum_in_pattern_rate);
+  b.opt_real(x.drum_pattern_consistency);
+  b.opt_real(x.groove_consistency);
+  m.fingerprint ? b.text(analyze::to_hex(*m.fingerprint)) : b.null();
+  b.u64(m.loops.size());
+}
+
+}  // namespace
 
 void Writer::add(const FileRecord& r) {
   sqlite3* h = db_.handle();
@@ -187,48 +403,78 @@ void Writer::add(const FileRecord& r) {
   sqlite3_reset(delete_);
 
   sqlite3_stmt* s = insert_file_;
-  auto bind_i64 = [&](int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); };
-  auto bind_u64 = [&](int i, std::uint64_t v) { sqlite3_bind_int64(s, i, static_cast<std::int64_t>(v)); };
-  sqlite3_bind_text(s, 1, r.path.data(), static_cast<int>(r.path.size()), SQLITE_STATIC);
-  bind_u64(2, r.size_bytes);
-  if (r.mtime_ns) bind_i64(3, *r.mtime_ns); else sqlite3_bind_null(s, 3);
-  if (!r.md5.empty()) sqlite3_bind_text(s, 4, r.md5.data(), static_cast<int>(r.md5.size()), SQLITE_STATIC);
-  else sqlite3_bind_null(s, 4);
-  const auto status = to_string(r.status);
-  sqlite3_bind_text(s, 5, status.data(), static_cast<int>(status.size()), SQLITE_STATIC);
-  if (!r.error.empty()) sqlite3_bind_text(s, 6, r.error.data(), static_cast<int>(r.error.size()), SQLITE_STATIC);
-  else sqlite3_bind_null(s, 6);
-  bind_i64(7, r.riff ? 1 : 0);
-  std::string channels;
+  Binder b(s);
+  b.text(r.path);
+  b.u64(r.size_bytes);
+  b.opt_int(r.mtime_ns);
+  b.opt_text(r.md5);
+  b.text(to_string(r.status));
+  b.opt_text(r.error_code);
+  b.opt_text(r.error);
+  b.i64(r.riff ? 1 : 0);
+  b.u64(r.diagnostics.size());
   if (r.facts) {
     const auto& f = *r.facts;
-    bind_i64(8, f.format);
-    bind_i64(9, f.tracks);
-    if (f.smpte_fps == 0) bind_i64(10, f.ppq); else sqlite3_bind_null(s, 10);
-    if (f.smpte_fps != 0) bind_i64(11, f.smpte_fps); else sqlite3_bind_null(s, 11);
-    if (f.smpte_fps != 0) bind_i64(12, f.ticks_per_frame); else sqlite3_bind_null(s, 12);
-    bind_u64(13, f.note_on_events);
-    bind_u64(14, f.channel_events);
-    bind_u64(15, f.meta_events);
-    bind_u64(16, f.sysex_events);
-    bind_i64(17, f.end_tick);
-    if (f.duration_seconds) sqlite3_bind_double(s, 18, *f.duration_seconds); else sqlite3_bind_null(s, 18);
-    bind_i64(19, f.tempo_changes);
-    if (f.initial_bpm) sqlite3_bind_double(s, 20, *f.initial_bpm); else sqlite3_bind_null(s, 20);
-    if (f.pitch_min) bind_i64(21, *f.pitch_min); else sqlite3_bind_null(s, 21);
-    if (f.pitch_max) bind_i64(22, *f.pitch_max); else sqlite3_bind_null(s, 22);
-    channels = channels_json(f.channel_mask);
-    sqlite3_bind_text(s, 23, channels.data(), static_cast<int>(channels.size()), SQLITE_STATIC);
+    const bool smpte = f.smpte_fps != 0;
+    b.i64(f.format);
+    b.i64(f.tracks);
+    smpte ? b.null() : b.i64(f.ppq);
+    smpte ? b.i64(f.smpte_fps) : b.null();
+    smpte ? b.i64(f.ticks_per_frame) : b.null();
+    b.u64(f.note_on_events);
+    b.u64(f.channel_events);
+    b.u64(f.meta_events);
+    b.u64(f.sysex_events);
+    b.i64(f.end_tick);
+    b.opt_real(f.duration_seconds);
+    b.i64(f.tempo_changes);
+    b.opt_real(f.initial_bpm);
+    b.opt_int(f.pitch_min);
+    b.opt_int(f.pitch_max);
+    b.text(channels_json(f.channel_mask));
   } else {
-    for (int i = 8; i <= 23; ++i) sqlite3_bind_null(s, i);
+    b.nulls(16);
   }
-  bind_u64(24, r.diagnostics.size());
-  if (!r.error_code.empty()) sqlite3_bind_text(s, 25, r.error_code.data(), static_cast<int>(r.error_code.size()), SQLITE_STATIC);
-  else sqlite3_bind_null(s, 25);
+  if (r.music) {
+    bind_music(b, *r.music);
+  } else {
+    b.nulls(static_cast<int>(kFileColumnCount) - b.bound());
+  }
   check(sqlite3_step(s), "inserting the file row");
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
   const sqlite3_int64 file_id = sqlite3_last_insert_rowid(h);
+
+  if (r.music) {
+    for (const auto& u : r.music->instruments) {
+      Binder ib(insert_instrument_);
+      ib.i64(file_id);
+      ib.i64(u.track);
+      ib.i64(u.channel);
+      ib.i64(u.program);
+      ib.text(u.channel == analyze::kDrumChannel ? std::string_view("Drum Kit") : analyze::gm_program_name(u.program));
+      ib.text(u.channel == analyze::kDrumChannel ? std::string_view("Drums") : analyze::gm_family(u.program));
+      ib.i64(u.first_tick);
+      ib.i64(u.notes);
+      check(sqlite3_step(insert_instrument_), "inserting an instrument");
+      sqlite3_reset(insert_instrument_);
+    }
+    for (const auto& l : r.music->loops) {
+      Binder lb(insert_loop_);
+      lb.i64(file_id);
+      lb.i64(l.track);
+      lb.i64(l.start_bar);
+      lb.i64(l.bars);
+      lb.i64(l.repeats);
+      lb.i64(l.start_tick);
+      lb.i64(l.end_tick);
+      lb.i64(l.notes);
+      lb.i64(l.exact ? 1 : 0);
+      lb.i64(l.drum ? 1 : 0);
+      check(sqlite3_step(insert_loop_), "inserting a loop candidate");
+      sqlite3_reset(insert_loop_);
+    }
+  }
 
   for (const auto& d : r.diagnostics) {
     const auto code = parse::to_string(d.code);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "midisift/analyze/facts.hpp"
+#include "midisift/analyze/music.hpp"
 #include "midisift/parse/diagnostic.hpp"
 
 struct sqlite3;
@@ -19,7 +20,7 @@ struct sqlite3_stmt;
 namespace midisift::db {
 
 /// Schema version stored in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// Any SQLite failure: the message names the database file and SQLite's own text.
 class Error : public std::runtime_error {
@@ -43,6 +44,9 @@ struct FileRecord {
   std::string error;                   ///< a sentence naming the problem; empty unless failed
   bool riff = false;
   std::optional<analyze::FileFacts> facts;  ///< absent for failed files
+  /// Absent for failed files. Its vectors and strings live in the memory resource of the analysis:
+  /// valid until `Writer::add` returns.
+  std::optional<analyze::MusicalFacts> music;
   /// Repairs; a view that must stay valid until `Writer::add` returns.
   std::span<const parse::Diagnostic> diagnostics;
 };
@@ -97,6 +101,8 @@ class Writer {
   sqlite3_stmt* delete_ = nullptr;
   sqlite3_stmt* insert_file_ = nullptr;
   sqlite3_stmt* insert_diag_ = nullptr;
+  sqlite3_stmt* insert_instrument_ = nullptr;
+  sqlite3_stmt* insert_loop_ = nullptr;
 };
 
 /// Counts by status, for the summary line and tests.

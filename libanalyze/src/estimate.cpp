@@ -1,0 +1,195 @@
+#include "midisift/analyze/estimate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace midisift::analyze {
+
+namespace {
+
+struct Profiles {
+  std::array<double, 12> major;
+  std::array<double, 12> minor;
+};
+
+// Values as published (see KeyProfile); index 0 is the tonic.
+constexpr Profiles kKrumhanslKessler{
+    {6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88},
+    {6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17}};
+constexpr Profiles kTemperley{
+    {0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400},
+    {0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330}};
+constexpr Profiles kAardenEssen{
+    {17.7661, 0.145624, 14.9265, 0.160186, 19.8049, 11.3587, 0.291248, 22.062, 0.145624, 8.15494, 0.232998, 4.95122},
+    {18.2648, 0.737619, 14.0499, 16.8599, 0.702494, 14.4362, 0.702494, 18.6161, 4.56621, 1.93186, 7.37619, 1.75623}};
+
+const Profiles& profiles_of(KeyProfile p) noexcept {
+  switch (p) {
+    case KeyProfile::KrumhanslKessler: return kKrumhanslKessler;
+    case KeyProfile::Temperley: return kTemperley;
+    case KeyProfile::AardenEssen: return kAardenEssen;
+  }
+  return kKrumhanslKessler;
+}
+
+// Pearson correlation of x with y rotated so that y[0] lines up with x[tonic].
+double correlation(std::span<const double, 12> x, const std::array<double, 12>& y, int tonic) noexcept {
+  double mx = 0, my = 0;
+  for (int i = 0; i < 12; ++i) {
+    mx += x[static_cast<std::size_t>(i)];
+    my += y[static_cast<std::size_t>(i)];
+  }
+  mx /= 12;
+  my /= 12;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (int i = 0; i < 12; ++i) {
+    const double dx = x[static_cast<std::size_t>((i + tonic) % 12)] - mx;
+    const double dy = y[static_cast<std::size_t>(i)] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return sxy / std::sqrt(sxx * syy);
+}
+
+}  // namespace
+
+std::string_view to_string(Mode m) noexcept { return m == Mode::Major ? "major" : "minor"; }
+
+std::string_view key_name(Key k) noexcept {
+  static constexpr std::string_view kMajor[] = {"C major",  "C# major", "D major",  "D# major", "E major",  "F major",
+                                                "F# major", "G major",  "G# major", "A major",  "A# major", "B major"};
+  static constexpr std::string_view kMinor[] = {"C minor",  "C# minor", "D minor",  "D# minor", "E minor",  "F minor",
+                                                "F# minor", "G minor",  "G# minor", "A minor",  "A# minor", "B minor"};
+  return k.mode == Mode::Major ? kMajor[k.tonic % 12] : kMinor[k.tonic % 12];
+}
+
+std::optional<KeyEstimate> estimate_key(std::span<const double, 12> profile, KeyProfile profiles) noexcept {
+  const double lo = *std::min_element(profile.begin(), profile.end());
+  const double hi = *std::max_element(profile.begin(), profile.end());
+  if (!(hi > lo)) return std::nullopt;
+  const Profiles& p = profiles_of(profiles);
+  KeyEstimate best{};
+  best.correlation = -2.0;
+  best.runner_up_correlation = -2.0;
+  for (int mode = 0; mode < 2; ++mode) {
+    for (int tonic = 0; tonic < 12; ++tonic) {
+      const double r = correlation(profile, mode == 0 ? p.major : p.minor, tonic);
+      const Key k{static_cast<std::uint8_t>(tonic), mode == 0 ? Mode::Major : Mode::Minor};
+      if (r > best.correlation) {
+        best.runner_up = best.key;
+        best.runner_up_correlation = best.correlation;
+        best.key = k;
+        best.correlation = r;
+      } else if (r > best.runner_up_correlation) {
+        best.runner_up = k;
+        best.runner_up_correlation = r;
+      }
+    }
+  }
+  return best;
+}
+
+std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr) {
+  constexpr double kMerge = 0.030;     // onsets closer than this are one onset (a chord, a flam)
+  constexpr int kMaxLagMs = 2000;      // 2P at 60 BPM
+  constexpr double kMinBpm = 40, kMaxBpm = 240;
+  constexpr double kTolerance = 0.04;  // +- 4 % around each candidate lag
+  constexpr double kPriorBpm = 120, kPriorOctaves = 1.0;
+  constexpr double kGridStep = 1.005;
+
+  // Merge near-simultaneous onsets; times in whole milliseconds.
+  std::pmr::vector<std::int64_t> ms(mr);
+  std::pmr::vector<float> w(mr);
+  ms.reserve(onsets.size());
+  w.reserve(onsets.size());
+  double group_start = -1e300;
+  for (const auto& o : onsets) {
+    if (o.seconds - group_start < kMerge && !w.empty()) {
+      w.back() += o.weight;
+      continue;
+    }
+    group_start = o.seconds;
+    ms.push_back(std::llround(o.seconds * 1000.0));
+    w.push_back(o.weight);
+  }
+  if (ms.size() < 8) return std::nullopt;
+  // Saliences compressed so that a dense chord does not drown the rhythm: sqrt(notes).
+  for (auto& x : w) x = std::sqrt(x);
+
+  // Sparse autocorrelation: sum of w_i * w_j over pairs, by lag in milliseconds.
+  std::pmr::vector<float> acf(static_cast<std::size_t>(kMaxLagMs) + 2, 0.0F, mr);
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    for (std::size_t j = i + 1; j < ms.size(); ++j) {
+      const std::int64_t lag = ms[j] - ms[i];
+      if (lag > kMaxLagMs) break;
+      acf[static_cast<std::size_t>(lag)] += w[i] * w[j];
+    }
+  }
+  // Prefix sums: mass within a window in O(1).
+  std::pmr::vector<double> prefix(acf.size() + 1, 0.0, mr);
+  for (std::size_t i = 0; i < acf.size(); ++i) prefix[i + 1] = prefix[i] + acf[i];
+
+  // Candidates on a log grid, 0.5 % apart, with their prior weight and the lag windows of P and 2P
+  // (computed once).
+  struct Window {
+    std::size_t lo = 1, hi = 0;  // empty when hi < lo
+    double inv_width = 0;        // mass normalised by width so that long lags are not favoured
+  };
+  struct Grid {
+    std::vector<double> bpm, prior;
+    std::vector<Window> p1, p2;
+  };
+  static const Grid grid = [] {
+    auto window = [](double lag_ms) {
+      Window win;
+      if (lag_ms * (1 - kTolerance) > kMaxLagMs) return win;
+      win.lo = static_cast<std::size_t>(std::ceil(lag_ms * (1 - kTolerance)));
+      win.hi = static_cast<std::size_t>(std::min(std::floor(lag_ms * (1 + kTolerance)), double(kMaxLagMs)));
+      if (win.hi >= win.lo) win.inv_width = 1.0 / static_cast<double>(win.hi - win.lo + 1);
+      return win;
+    };
+    Grid g;
+    for (double bpm = kMinBpm; bpm <= kMaxBpm; bpm *= kGridStep) {
+      const double octaves = std::log2(bpm / kPriorBpm) / kPriorOctaves;
+      g.bpm.push_back(bpm);
+      g.prior.push_back(std::exp(-0.5 * octaves * octaves));
+      g.p1.push_back(window(60000.0 / bpm));
+      g.p2.push_back(window(120000.0 / bpm));
+    }
+    return g;
+  }();
+  auto mass = [&](const Window& x) { return x.hi < x.lo ? 0.0 : (prefix[x.hi + 1] - prefix[x.lo]) * x.inv_width; };
+  struct Candidate {
+    double bpm, score;
+  };
+  std::pmr::vector<Candidate> cands(grid.bpm.size(), Candidate{}, mr);
+  for (std::size_t i = 0; i < cands.size(); ++i) {
+    cands[i] = {grid.bpm[i], (mass(grid.p1[i]) + 0.5 * mass(grid.p2[i])) * grid.prior[i]};
+  }
+  const auto best = std::max_element(cands.begin(), cands.end(),
+                                     [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
+  if (best->score <= 0) return std::nullopt;
+  // Rival: the best candidate not within 4 % of the winner, its double or its half.
+  auto related = [&](double bpm) {
+    for (double f : {1.0, 2.0, 0.5}) {
+      if (std::abs(bpm / (best->bpm * f) - 1.0) < 0.04) return true;
+    }
+    return false;
+  };
+  double rival = 0.0;
+  for (const auto& c : cands) {
+    if (!related(c.bpm)) rival = std::max(rival, c.score);
+  }
+  // Refine the winner by a parabola through its neighbours on the log grid.
+  double bpm = best->bpm;
+  if (best != cands.begin() && best + 1 != cands.end()) {
+    const double a = (best - 1)->score, b = best->score, c = (best + 1)->score;
+    const double d = a - 2 * b + c;
+    if (d < 0) bpm *= std::pow(kGridStep, 0.5 * (a - c) / d);
+  }
+  return TempoEstimate{bpm, (best->score - rival) / best->score};
+}
+
+}  // namespace midisift::analyze

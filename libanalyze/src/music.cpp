@@ -1,0 +1,281 @@
+#include "midisift/analyze/music.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+
+namespace midisift::analyze {
+
+namespace {
+
+constexpr std::uint8_t kMetaText = 0x01;
+constexpr std::uint8_t kMetaTrackName = 0x03;
+constexpr std::uint8_t kMetaLyric = 0x05;
+constexpr std::uint8_t kMetaTimeSignature = 0x58;
+constexpr std::uint8_t kMetaKeySignature = 0x59;
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+constexpr std::string_view kFamilies[16] = {
+    "Piano", "Chromatic Percussion", "Organ",      "Guitar",     "Bass",         "Strings",
+    "Ensemble", "Brass",             "Reed",       "Pipe",       "Synth Lead",   "Synth Pad",
+    "Synth Effects", "Ethnic",       "Percussive", "Sound Effects"};
+
+constexpr std::string_view kPrograms[128] = {
+    "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano", "Electric Piano 1",
+    "Electric Piano 2", "Harpsichord", "Clavi", "Celesta", "Glockenspiel", "Music Box", "Vibraphone", "Marimba",
+    "Xylophone", "Tubular Bells", "Dulcimer", "Drawbar Organ", "Percussive Organ", "Rock Organ", "Church Organ",
+    "Reed Organ", "Accordion", "Harmonica", "Tango Accordion", "Acoustic Guitar (nylon)", "Acoustic Guitar (steel)",
+    "Electric Guitar (jazz)", "Electric Guitar (clean)", "Electric Guitar (muted)", "Overdriven Guitar",
+    "Distortion Guitar", "Guitar harmonics", "Acoustic Bass", "Electric Bass (finger)", "Electric Bass (pick)",
+    "Fretless Bass", "Slap Bass 1", "Slap Bass 2", "Synth Bass 1", "Synth Bass 2", "Violin", "Viola", "Cello",
+    "Contrabass", "Tremolo Strings", "Pizzicato Strings", "Orchestral Harp", "Timpani", "String Ensemble 1",
+    "String Ensemble 2", "SynthStrings 1", "SynthStrings 2", "Choir Aahs", "Voice Oohs", "Synth Voice",
+    "Orchestra Hit", "Trumpet", "Trombone", "Tuba", "Muted Trumpet", "French Horn", "Brass Section", "SynthBrass 1",
+    "SynthBrass 2", "Soprano Sax", "Alto Sax", "Tenor Sax", "Baritone Sax", "Oboe", "English Horn", "Bassoon",
+    "Clarinet", "Piccolo", "Flute", "Recorder", "Pan Flute", "Blown Bottle", "Shakuhachi", "Whistle", "Ocarina",
+    "Lead 1 (square)", "Lead 2 (sawtooth)", "Lead 3 (calliope)", "Lead 4 (chiff)", "Lead 5 (charang)",
+    "Lead 6 (voice)", "Lead 7 (fifths)", "Lead 8 (bass + lead)", "Pad 1 (new age)", "Pad 2 (warm)",
+    "Pad 3 (polysynth)", "Pad 4 (choir)", "Pad 5 (bowed)", "Pad 6 (metallic)", "Pad 7 (halo)", "Pad 8 (sweep)",
+    "FX 1 (rain)", "FX 2 (soundtrack)", "FX 3 (crystal)", "FX 4 (atmosphere)", "FX 5 (brightness)",
+    "FX 6 (goblins)", "FX 7 (echoes)", "FX 8 (sci-fi)", "Sitar", "Banjo", "Shamisen", "Koto", "Kalimba", "Bag pipe",
+    "Fiddle", "Shanai", "Tinkle Bell", "Agogo", "Steel Drums", "Woodblock", "Taiko Drum", "Melodic Tom",
+    "Synth Drum", "Reverse Cymbal", "Guitar Fret Noise", "Breath Noise", "Seashore", "Bird Tweet",
+    "Telephone Ring", "Helicopter", "Applause", "Gunshot"};
+
+// Text meta payloads: kept when valid UTF-8, else read as Latin-1 (the common 8-bit encoding of
+// older files) so that the database always holds valid UTF-8.
+bool valid_utf8(std::span<const std::byte> b) noexcept {
+  const std::size_t n = b.size();
+  auto at = [&](std::size_t i) { return std::to_integer<unsigned>(b[i]); };
+  for (std::size_t i = 0; i < n;) {
+    const unsigned c = at(i);
+    std::size_t extra = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte (no overlongs, no surrogates)
+    if (c < 0x80) extra = 0;
+    else if (c >= 0xC2 && c <= 0xDF) extra = 1;
+    else if (c >= 0xE0 && c <= 0xEF) { extra = 2; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { extra = 3; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+    else return false;
+    if (i + extra >= n && extra > 0) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const unsigned x = at(i + k);
+      if (k == 1 ? (x < lo || x > hi) : (x & 0xC0U) != 0x80) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// Text meta payloads: kept when valid UTF-8, else read as Latin-1 (the common 8-bit encoding of
+// older files) so that the database always holds valid UTF-8. NULs and trailing blanks dropped.
+std::pmr::string text_of(std::span<const std::byte> bytes, std::pmr::memory_resource* mr) {
+  const bool utf8 = valid_utf8(bytes);
+  std::pmr::string s(mr);
+  s.reserve(bytes.size());
+  for (const auto b : bytes) {
+    const auto c = std::to_integer<unsigned char>(b);
+    if (c == 0) continue;
+    if (utf8 || c < 0x80) {
+      s.push_back(static_cast<char>(c));
+    } else {
+      s.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.pop_back();
+  return s;
+}
+
+struct ProgramChange {
+  std::uint32_t tick;
+  std::uint8_t channel;
+  std::uint8_t program;
+};
+
+}  // namespace
+
+std::string_view gm_family(std::uint8_t program) noexcept { return kFamilies[(program & 0x7F) / 8]; }
+std::string_view gm_program_name(std::uint8_t program) noexcept { return kPrograms[program & 0x7F]; }
+
+Key KeySignature::key() const noexcept {
+  // Each sharp moves the major tonic a fifth (7 semitones) up; the relative minor is 3 below.
+  const int major = ((sharps * 7) % 12 + 12) % 12;
+  return mode == Mode::Major ? Key{static_cast<std::uint8_t>(major), Mode::Major}
+                             : Key{static_cast<std::uint8_t>((major + 9) % 12), Mode::Minor};
+}
+
+MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::pmr::memory_resource* mr) {
+  MusicalFacts m(mr);
+  const auto& header = smf.header();
+  const std::uint16_t ppq = header.ppq();
+
+  // Meta events and program changes, all tracks.
+  std::pmr::vector<ProgramChange> programs(mr);
+  bool programs_sorted = true;
+  m.track_names.reserve(smf.tracks().size());
+  for (const auto& track : smf.tracks()) {
+    bool named = false;
+    m.track_names.emplace_back();
+    for (const auto& e : track.events) {
+      if (e.kind() == 0xC0) {
+        if (!programs.empty() && e.tick < programs.back().tick) programs_sorted = false;
+        programs.push_back({e.tick, e.channel(), static_cast<std::uint8_t>(e.data1 & 0x7F)});
+        continue;
+      }
+      if (!e.is_meta()) continue;
+      switch (e.data1) {
+        case kMetaTrackName:
+          if (!named) {
+            m.track_names.back() = text_of(smf.payload(e), mr);
+            named = true;
+          }
+          break;
+        case kMetaText: m.has_text = true; break;
+        case kMetaLyric: m.has_lyrics = true; break;
+        case kMetaTimeSignature:
+          if (e.length >= 2) {
+            const auto p = smf.payload(e);
+            const auto num = std::to_integer<std::uint8_t>(p[0]);
+            const auto dd = std::to_integer<std::uint8_t>(p[1]);
+            ++m.time_signature_changes;
+            if (num != 0 && dd <= 6 && (!m.time_signature || e.tick < m.time_signature->tick)) {
+              m.time_signature = TimeSignature{e.tick, num, static_cast<std::uint8_t>(1U << dd)};
+            }
+          }
+          break;
+        case kMetaKeySignature:
+          if (e.length >= 2) {
+            const auto p = smf.payload(e);
+            const auto sf = static_cast<std::int8_t>(std::to_integer<std::uint8_t>(p[0]));
+            const auto mi = std::to_integer<std::uint8_t>(p[1]);
+            ++m.key_signature_changes;
+            if (sf >= -7 && sf <= 7 && mi <= 1 && !m.key_signature) {
+              m.key_signature = KeySignature{sf, mi == 0 ? Mode::Major : Mode::Minor};
+            }
+          }
+          break;
+        default: break;
+      }
+    }
+  }
+  if (!programs_sorted) {
+    std::stable_sort(programs.begin(), programs.end(),
+                     [](const ProgramChange& a, const ProgramChange& b) { return a.tick < b.tick; });
+  }
+
+  const TempoMap tempo_map(smf, mr);
+  if (ppq != 0) {
+    if (const auto s = tempo_map.stats(facts.end_tick)) {
+      m.tempo_min_bpm = s->min_bpm;
+      m.tempo_max_bpm = s->max_bpm;
+      m.tempo_mean_bpm = s->mean_bpm;
+    }
+  }
+
+  const NoteList list = extract_notes(smf, mr, facts.note_on_events);
+  const std::span<const Note> notes = list.notes;
+  m.notes = notes.size();
+  m.unmatched_note_offs = list.unmatched_note_offs;
+  m.notes_open_at_track_end = list.open_at_track_end;
+
+  // One pass in onset order: statistics, key profile, onset train, instruments, polyphony.
+  std::array<double, 12> profile{};
+  std::uint64_t pitch_sum = 0, pitched = 0, vel_sum = 0, vel_sq = 0;
+  std::pmr::vector<Onset> onsets(mr);
+  onsets.reserve(notes.size());
+  // Seconds of a tick in onset order: walk the tempo map alongside.
+  const auto changes = tempo_map.changes();
+  std::size_t ci = 0;
+  double seg_seconds = 0.0;
+  std::uint32_t seg_tick = 0;
+  double sec_per_tick = ppq != 0 ? kDefaultTempo * 1e-6 / ppq : 0.0;
+  if (header.is_smpte() && header.smpte_fps() != 0 && header.ticks_per_frame() != 0) {
+    sec_per_tick = 1.0 / (static_cast<double>(header.smpte_fps()) * header.ticks_per_frame());
+  }
+  const bool metrical = ppq != 0;
+
+  std::uint8_t program[16]{};
+  std::size_t pi = 0;
+  const std::size_t n_tracks = smf.tracks().size();
+  std::pmr::vector<std::uint32_t> slot(n_tracks * 16, kNone, mr);
+
+
+  for (const auto& n : notes) {
+    vel_sum += n.velocity;
+    vel_sq += std::uint64_t{n.velocity} * n.velocity;
+    if (metrical) {
+      while (ci < changes.size() && changes[ci].tick <= n.onset) {
+        seg_seconds += static_cast<double>(changes[ci].tick - seg_tick) * sec_per_tick;
+        seg_tick = changes[ci].tick;
+        sec_per_tick = changes[ci].tempo * 1e-6 / ppq;
+        ++ci;
+      }
+    }
+    onsets.push_back({seg_seconds + static_cast<double>(n.onset - seg_tick) * sec_per_tick, 1.0F});
+
+    while (pi < programs.size() && programs[pi].tick <= n.onset) {
+      program[programs[pi].channel] = programs[pi].program;
+      ++pi;
+    }
+    const std::uint8_t prog = program[n.channel];
+    std::uint32_t& s = slot[std::size_t{n.track} * 16 + n.channel];
+    if (s == kNone || m.instruments[s].program != prog) {
+      s = kNone;
+      for (std::uint32_t i = 0; i < m.instruments.size(); ++i) {
+        const auto& u = m.instruments[i];
+        if (u.track == n.track && u.channel == n.channel && u.program == prog) s = i;
+      }
+      if (s == kNone) {
+        s = static_cast<std::uint32_t>(m.instruments.size());
+        m.instruments.push_back({n.track, n.channel, prog, n.onset, 0});
+      }
+    }
+    ++m.instruments[s].notes;
+
+    if (n.drum()) {
+      ++m.drum_notes;
+      continue;
+    }
+    m.gm_family_mask = static_cast<std::uint16_t>(m.gm_family_mask | (1U << (prog / 8)));
+    ++pitched;
+    pitch_sum += n.pitch;
+    ++m.pitch_class_histogram[n.pitch % 12];
+    profile[n.pitch % 12] += n.duration();
+  }
+  std::sort(m.instruments.begin(), m.instruments.end(), [](const InstrumentUse& a, const InstrumentUse& b) {
+    return std::tie(a.track, a.channel, a.first_tick) < std::tie(b.track, b.channel, b.first_tick);
+  });
+  if (!notes.empty()) {
+    const double n = static_cast<double>(notes.size());
+    m.velocity_mean = static_cast<double>(vel_sum) / n;
+    m.velocity_std = std::sqrt(std::max(0.0, static_cast<double>(vel_sq) / n - *m.velocity_mean * *m.velocity_mean));
+  }
+  if (pitched > 0) m.pitch_mean = static_cast<double>(pitch_sum) / static_cast<double>(pitched);
+  if (facts.duration_seconds && *facts.duration_seconds > 0) {
+    m.notes_per_second = static_cast<double>(notes.size()) / *facts.duration_seconds;
+  }
+
+  // A profile of zero durations (all notes zero-length) still has counts.
+  if (std::all_of(profile.begin(), profile.end(), [](double x) { return x == 0.0; })) {
+    for (std::size_t c = 0; c < 12; ++c) profile[c] = m.pitch_class_histogram[c];
+  }
+  m.estimated_key = estimate_key(profile, KeyProfile::Temperley);
+  if (sec_per_tick > 0) m.estimated_tempo = estimate_tempo(onsets, mr);
+
+  const TimeSignature first_ts = m.time_signature.value_or(TimeSignature{});
+  PolyphonyStats poly;
+  m.metrics = compute_muspy_metrics(notes, ppq, first_ts.bar_ticks(ppq),
+                                    m.estimated_key ? std::optional<Key>(m.estimated_key->key) : std::nullopt, mr,
+                                    &poly);
+  m.polyphony_max = poly.max_notes;
+  m.polyphony_mean = poly.mean_notes;
+  m.fingerprint = fingerprint(notes, ppq, mr);
+  if (metrical && !notes.empty()) {
+    const MeterMap meter(smf, facts.end_tick, mr);
+    if (meter.complete()) m.loops = find_loops(notes, meter.bars(), ppq, mr);
+  }
+  return m;
+}
+
+}  // namespace midisift::analyze

@@ -1,0 +1,212 @@
+#include "midisift/analyze/notes.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace midisift::analyze {
+
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint8_t kMetaTimeSignature = 0x58;
+
+// Merges the per-track runs [bounds[i], bounds[i+1]) of `v`, each sorted by onset, into one run
+// sorted by onset with ties in track order: pairwise, O(n log runs).
+void merge_runs(std::pmr::vector<Note>& v, std::pmr::vector<std::size_t>& bounds) {
+  if (bounds.size() <= 2) return;
+  std::pmr::vector<Note> tmp(v.size(), v.get_allocator());
+  std::pmr::vector<std::size_t> next(bounds.get_allocator());
+  auto by_onset = [](const Note& a, const Note& b) { return a.onset < b.onset; };
+  auto at = [](std::pmr::vector<Note>& x, std::size_t i) { return x.begin() + static_cast<std::ptrdiff_t>(i); };
+  while (bounds.size() > 2) {
+    const std::size_t runs = bounds.size() - 1;
+    next.clear();
+    next.push_back(0);
+    for (std::size_t i = 0; i < runs; i += 2) {
+      const std::size_t b = bounds[i];
+      const std::size_t m = bounds[i + 1];
+      const std::size_t e = i + 1 < runs ? bounds[i + 2] : m;
+      // std::merge is stable: on equal onsets the earlier run (earlier track) comes first.
+      std::merge(at(v, b), at(v, m), at(v, m), at(v, e), at(tmp, b), by_onset);
+      next.push_back(e);
+    }
+    v.swap(tmp);
+    bounds.swap(next);
+  }
+}
+
+}  // namespace
+
+NoteList extract_notes(const parse::Smf& smf, std::pmr::memory_resource* mr,
+                       std::optional<std::uint64_t> expected) {
+  NoteList out(mr);
+  std::size_t note_ons = 0;
+  if (expected) {
+    note_ons = static_cast<std::size_t>(*expected);
+  } else {
+    for (const auto& track : smf.tracks()) {
+      for (const auto& e : track.events) note_ons += e.is_note_on() ? 1 : 0;
+    }
+  }
+  out.notes.reserve(note_ons);
+  // Per (channel, pitch): FIFO of sounding notes as an intrusive list through `next`.
+  std::pmr::vector<std::uint32_t> next(mr);
+  next.reserve(note_ons);
+  std::array<std::uint32_t, 16 * 128> head{};
+  std::array<std::uint32_t, 16 * 128> tail{};
+  std::pmr::vector<std::size_t> bounds(mr);
+  bounds.push_back(0);
+
+  std::uint16_t track_index = 0;
+  for (const auto& track : smf.tracks()) {
+    head.fill(kNone);
+    const std::size_t first = out.notes.size();
+    for (const auto& e : track.events) {
+      const std::uint8_t kind = e.kind();
+      if (kind != 0x90 && kind != 0x80) continue;
+      const std::size_t key = static_cast<std::size_t>(e.channel()) * 128U + (e.data1 & 0x7FU);
+      if (kind == 0x90 && e.data2 != 0) {
+        const auto index = static_cast<std::uint32_t>(out.notes.size());
+        out.notes.push_back(Note{e.tick, kNone, track_index, e.channel(), static_cast<std::uint8_t>(e.data1 & 0x7F),
+                                 static_cast<std::uint8_t>(e.data2 & 0x7F)});
+        next.push_back(kNone);
+        if (head[key] == kNone) head[key] = index; else next[tail[key]] = index;
+        tail[key] = index;
+      } else if (head[key] == kNone) {
+        ++out.unmatched_note_offs;
+      } else {
+        const std::uint32_t index = head[key];
+        out.notes[index].offset = e.tick;
+        head[key] = next[index];
+      }
+    }
+    const std::uint32_t track_end = track.events.empty() ? 0 : track.events.back().tick;
+    for (std::size_t i = first; i < out.notes.size(); ++i) {
+      if (out.notes[i].offset == kNone) {
+        out.notes[i].offset = track_end;
+        ++out.open_at_track_end;
+      }
+    }
+    if (out.notes.size() != bounds.back()) bounds.push_back(out.notes.size());
+    ++track_index;
+  }
+  merge_runs(out.notes, bounds);
+  return out;
+}
+
+TempoMap::TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr)
+    : changes_(mr), start_seconds_(mr), ppq_(smf.header().ppq()) {
+  bool sorted = true;
+  for (const auto& track : smf.tracks()) {
+    for (const auto& e : track.events) {
+      if (!e.is_meta() || e.data1 != parse::kMetaSetTempo || e.length < 3) continue;
+      const auto p = smf.payload(e);
+      const std::uint32_t tempo = (std::to_integer<std::uint32_t>(p[0]) << 16) |
+                                  (std::to_integer<std::uint32_t>(p[1]) << 8) | std::to_integer<std::uint32_t>(p[2]);
+      if (tempo == 0) continue;
+      if (!changes_.empty() && e.tick < changes_.back().tick) sorted = false;
+      changes_.push_back({e.tick, tempo});
+    }
+  }
+  if (!sorted) {
+    std::stable_sort(changes_.begin(), changes_.end(),
+                     [](const TempoChange& a, const TempoChange& b) { return a.tick < b.tick; });
+  }
+  // One change per tick: the last written wins.
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < changes_.size(); ++r) {
+    if (w > 0 && changes_[w - 1].tick == changes_[r].tick) changes_[w - 1] = changes_[r];
+    else changes_[w++] = changes_[r];
+  }
+  changes_.resize(w);
+  start_seconds_.resize(changes_.size());
+  double seconds = 0.0;
+  std::uint32_t at = 0;
+  std::uint32_t tempo = kDefaultTempo;
+  for (std::size_t i = 0; i < changes_.size(); ++i) {
+    if (ppq_ != 0) seconds += static_cast<double>(changes_[i].tick - at) * (static_cast<double>(tempo) * 1e-6 / ppq_);
+    start_seconds_[i] = seconds;
+    at = changes_[i].tick;
+    tempo = changes_[i].tempo;
+  }
+}
+
+double TempoMap::seconds(std::uint32_t tick) const noexcept {
+  if (ppq_ == 0) return 0.0;
+  const auto it = std::upper_bound(changes_.begin(), changes_.end(), tick,
+                                   [](std::uint32_t t, const TempoChange& c) { return t < c.tick; });
+  if (it == changes_.begin()) return static_cast<double>(tick) * (kDefaultTempo * 1e-6 / ppq_);
+  const auto i = static_cast<std::size_t>(it - changes_.begin()) - 1;
+  return start_seconds_[i] +
+         static_cast<double>(tick - changes_[i].tick) * (static_cast<double>(changes_[i].tempo) * 1e-6 / ppq_);
+}
+
+std::optional<TempoMap::Stats> TempoMap::stats(std::uint32_t end_tick) const noexcept {
+  if (ppq_ == 0 || end_tick == 0) return std::nullopt;
+  Stats s{std::numeric_limits<double>::max(), 0.0, 0.0};
+  std::uint32_t at = 0;
+  std::uint32_t tempo = kDefaultTempo;
+  auto take = [&](std::uint32_t until) {
+    if (until <= at) return;
+    const double bpm = 60e6 / tempo;
+    s.min_bpm = std::min(s.min_bpm, bpm);
+    s.max_bpm = std::max(s.max_bpm, bpm);
+  };
+  for (const auto& c : changes_) {
+    if (c.tick >= end_tick) break;
+    take(c.tick);
+    at = c.tick;
+    tempo = c.tempo;
+  }
+  take(end_tick);
+  const double quarters = static_cast<double>(end_tick) / ppq_;
+  s.mean_bpm = quarters / (seconds(end_tick) / 60.0);
+  return s;
+}
+
+MeterMap::MeterMap(const parse::Smf& smf, std::uint32_t end_tick, std::pmr::memory_resource* mr,
+                   std::size_t max_bars)
+    : signatures_(mr), bars_(mr) {
+  const std::uint16_t ppq = smf.header().ppq();
+  bool sorted = true;
+  for (const auto& track : smf.tracks()) {
+    for (const auto& e : track.events) {
+      if (!e.is_meta() || e.data1 != kMetaTimeSignature || e.length < 2) continue;
+      const auto p = smf.payload(e);
+      const auto num = std::to_integer<std::uint8_t>(p[0]);
+      const auto dd = std::to_integer<std::uint8_t>(p[1]);
+      if (num == 0 || dd > 6) continue;  // meaningless; ignored (a 128th-note beat is the finest kept)
+      if (!signatures_.empty() && e.tick < signatures_.back().tick) sorted = false;
+      signatures_.push_back({e.tick, num, static_cast<std::uint8_t>(1U << dd)});
+    }
+  }
+  if (!sorted) {
+    std::stable_sort(signatures_.begin(), signatures_.end(),
+                     [](const TimeSignature& a, const TimeSignature& b) { return a.tick < b.tick; });
+  }
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < signatures_.size(); ++r) {
+    if (w > 0 && signatures_[w - 1].tick == signatures_[r].tick) signatures_[w - 1] = signatures_[r];
+    else signatures_[w++] = signatures_[r];
+  }
+  signatures_.resize(w);
+  if (signatures_.empty() || signatures_.front().tick != 0) signatures_.insert(signatures_.begin(), TimeSignature{});
+  if (ppq == 0) {
+    complete_ = false;
+    return;
+  }
+  for (std::size_t i = 0; i < signatures_.size(); ++i) {
+    const std::uint64_t step = std::max<std::uint64_t>(1, signatures_[i].bar_ticks(ppq));
+    const std::uint64_t until = i + 1 < signatures_.size() ? signatures_[i + 1].tick : std::uint64_t{end_tick} + 1;
+    for (std::uint64_t t = signatures_[i].tick; t < until; t += step) {
+      if (bars_.size() >= max_bars) {
+        complete_ = false;
+        return;
+      }
+      bars_.push_back(static_cast<std::uint32_t>(t));
+    }
+  }
+}
+
+}  // namespace midisift::analyze
