@@ -135,7 +135,6 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
   // (computed once).
   struct Window {
     std::size_t lo = 1, hi = 0;  // empty when hi < lo
-    double inv_width = 0;        // mass normalised by width so that long lags are not favoured
   };
   struct Grid {
     std::vector<double> bpm, prior;
@@ -147,7 +146,6 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
       if (lag_ms * (1 - kTolerance) > kMaxLagMs) return win;
       win.lo = static_cast<std::size_t>(std::ceil(lag_ms * (1 - kTolerance)));
       win.hi = static_cast<std::size_t>(std::min(std::floor(lag_ms * (1 + kTolerance)), double(kMaxLagMs)));
-      if (win.hi >= win.lo) win.inv_width = 1.0 / static_cast<double>(win.hi - win.lo + 1);
       return win;
     };
     Grid g;
@@ -160,7 +158,12 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
     }
     return g;
   }();
-  auto mass = [&](const Window& x) { return x.hi < x.lo ? 0.0 : (prefix[x.hi + 1] - prefix[x.lo]) * x.inv_width; };
+  // Mass in a window above what pairs spread evenly over all lags would put there: a window grows
+  // with its lag, and without the baseline long periods would win by width alone.
+  const double density = prefix.back() / kMaxLagMs;
+  auto mass = [&](const Window& x) {
+    return x.hi < x.lo ? 0.0 : prefix[x.hi + 1] - prefix[x.lo] - density * static_cast<double>(x.hi - x.lo + 1);
+  };
   struct Candidate {
     double bpm, score;
   };
@@ -182,13 +185,16 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
   for (const auto& c : cands) {
     if (!related(c.bpm)) rival = std::max(rival, c.score);
   }
-  // Refine the winner by a parabola through its neighbours on the log grid.
+  // Refine: the winning window is 8 % wide and its score flat across neighbouring candidates, so the
+  // period is the autocorrelation's centroid within the winner's window for P.
   double bpm = best->bpm;
-  if (best != cands.begin() && best + 1 != cands.end()) {
-    const double a = (best - 1)->score, b = best->score, c = (best + 1)->score;
-    const double d = a - 2 * b + c;
-    if (d < 0) bpm *= std::pow(kGridStep, 0.5 * (a - c) / d);
+  const Window& w1 = grid.p1[static_cast<std::size_t>(best - cands.begin())];
+  double sum = 0, weighted = 0;
+  for (std::size_t lag = w1.lo; lag <= w1.hi; ++lag) {
+    sum += acf[lag];
+    weighted += static_cast<double>(acf[lag]) * static_cast<double>(lag);
   }
+  if (sum > 0) bpm = 60000.0 * sum / weighted;
   return TempoEstimate{bpm, (best->score - rival) / best->score};
 }
 

@@ -67,7 +67,8 @@ struct TempoEstimate {
 /// the tempo-weighted autocorrelation of Ellis, "Beat tracking by dynamic programming", JNMR 2007).
 /// The autocorrelation is computed sparsely over pairs of onsets at most 2 s apart (onsets within
 /// 30 ms are merged first), histogrammed by lag in milliseconds; each candidate beat period P in
-/// 40-240 BPM scores the autocorrelation at P and 2P (weight 1/2) within +-4 %,
+/// 40-240 BPM scores the autocorrelation mass at P and 2P (weight 1/2) within +-4 %, less the mass
+/// that pairs spread evenly over all lags would put in the same window,
 /// weighted by a log-Gaussian prior centred on 120 BPM with a standard deviation of one octave
 /// (Ellis 2007, eq. 7). Absent with fewer than 8 onsets. Temporary storage from `mr`.
 /// Cost: linear in the number of onset pairs at most 2 s apart.

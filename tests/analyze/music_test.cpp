@@ -1,0 +1,348 @@
+// Musical analysis on hand-built files whose answers are worked out by hand in the comments.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "midisift/analyze/music.hpp"
+#include "song_builder.hpp"
+
+namespace midisift::analyze {
+namespace {
+
+using namespace midisift::test;
+
+struct Parsed {
+  Bytes bytes;
+  parse::Smf smf;
+  FileFacts facts;
+  explicit Parsed(Bytes b)
+      : bytes(std::move(b)),
+        smf(parse::parse(as_bytes(bytes), std::pmr::new_delete_resource())),
+        facts(compute_facts(smf, std::pmr::new_delete_resource())) {}
+  [[nodiscard]] MusicalFacts music() const { return analyze_music(smf, facts, std::pmr::new_delete_resource()); }
+  [[nodiscard]] NoteList notes() const { return extract_notes(smf, std::pmr::new_delete_resource()); }
+};
+
+// ---- notes -------------------------------------------------------------------------------------
+
+TEST(Notes, PairsFirstInFirstOutAndEndsOpenNotesAtTrackEnd) {
+  // Track: on C4@0, on C4@10 (overlapping, same pitch), off@20, off@30, on E4@40 (vel 0 = off of
+  // nothing), off G4@45 (no note), on D4@50 never released; End of Track at 60.
+  const Bytes body = cat({{0x00, 0x90, 60, 90}, {0x0A, 0x90, 60, 80}, {0x0A, 0x80, 60, 0}, {0x0A, 0x90, 60, 0},
+                          {0x0A, 0x90, 64, 0}, {0x05, 0x80, 67, 0}, {0x05, 0x90, 62, 70}, {0x0A, 0xFF, 0x2F, 0x00}});
+  const Parsed p(cat({mthd(0, 1, 96), mtrk(body)}));
+  const NoteList list = p.notes();
+  ASSERT_EQ(list.notes.size(), 3U);
+  EXPECT_EQ(list.notes[0].onset, 0U);
+  EXPECT_EQ(list.notes[0].offset, 20U) << "first on, first off";
+  EXPECT_EQ(list.notes[0].velocity, 90);
+  EXPECT_EQ(list.notes[1].onset, 10U);
+  EXPECT_EQ(list.notes[1].offset, 30U) << "velocity-0 note-on releases the second";
+  EXPECT_EQ(list.notes[2].pitch, 62);
+  EXPECT_EQ(list.notes[2].offset, 60U) << "never released: ends at the track's last tick";
+  EXPECT_EQ(list.unmatched_note_offs, 2U);
+  EXPECT_EQ(list.open_at_track_end, 1U);
+}
+
+TEST(Notes, MergesTracksByOnsetKeepingTrackOrderOnTies) {
+  const Parsed p(song(96, {{{{10, 20, 60}, {30, 40, 62}}, {}}, {{{0, 5, 50}, {10, 20, 52}}, {}}}));
+  const NoteList list = p.notes();
+  ASSERT_EQ(list.notes.size(), 4U);
+  EXPECT_EQ(list.notes[0].pitch, 50);
+  EXPECT_EQ(list.notes[1].pitch, 60) << "tie at tick 10: track 0 first";
+  EXPECT_EQ(list.notes[1].track, 0);
+  EXPECT_EQ(list.notes[2].pitch, 52);
+  EXPECT_EQ(list.notes[3].pitch, 62);
+}
+
+// ---- tempo map, meter, key signature, text ------------------------------------------------------
+
+TEST(Music, TempoStatisticsAreTimeWeighted) {
+  // 120 BPM for one quarter, then 60 BPM for one quarter: 2 quarters in 1.5 s = 80 BPM on average.
+  SongTrack t;
+  t.events = {{0, tempo_meta(500000)}, {96, tempo_meta(1000000)}};
+  t.notes = {{0, 192, 60}};
+  const MusicalFacts m = Parsed(song(96, {t})).music();
+  EXPECT_DOUBLE_EQ(*m.tempo_min_bpm, 60.0);
+  EXPECT_DOUBLE_EQ(*m.tempo_max_bpm, 120.0);
+  EXPECT_DOUBLE_EQ(*m.tempo_mean_bpm, 80.0);
+  EXPECT_DOUBLE_EQ(*m.notes_per_second, 1 / 1.5);
+}
+
+TEST(Music, ReadsTimeAndKeySignaturesNamesAndText) {
+  SongTrack t;
+  t.events = {{0, time_signature_meta(6, 3)},
+              {0, meta(0x59, {0xFD, 0x01})},  // 3 flats, minor: C minor
+              {0, meta(0x03, {'C', 'a', 'f', 0xE9})},  // Latin-1 e acute
+              {0, text_meta(0x05, "la")},
+              {96, time_signature_meta(3, 2)}};
+  t.notes = {{0, 10, 60}};
+  const MusicalFacts m = Parsed(song(96, {t})).music();
+  ASSERT_TRUE(m.time_signature);
+  EXPECT_EQ(m.time_signature->numerator, 6);
+  EXPECT_EQ(m.time_signature->denominator, 8);
+  EXPECT_EQ(m.time_signature_changes, 2U);
+  ASSERT_TRUE(m.key_signature);
+  EXPECT_EQ(key_name(m.key_signature->key()), "C minor");
+  ASSERT_EQ(m.track_names.size(), 1U);
+  EXPECT_EQ(m.track_names[0], "Caf\xC3\xA9") << "Latin-1 read as such, stored as UTF-8";
+  EXPECT_TRUE(m.has_lyrics);
+  EXPECT_FALSE(m.has_text);
+}
+
+TEST(Music, KeySignatureNamesFollowTheCircleOfFifths) {
+  EXPECT_EQ(key_name(KeySignature{0, Mode::Major}.key()), "C major");
+  EXPECT_EQ(key_name(KeySignature{0, Mode::Minor}.key()), "A minor");
+  EXPECT_EQ(key_name(KeySignature{2, Mode::Major}.key()), "D major");
+  EXPECT_EQ(key_name(KeySignature{-1, Mode::Minor}.key()), "D minor");
+  EXPECT_EQ(key_name(KeySignature{-6, Mode::Major}.key()), "F# major");  // G flat, spelled with sharps
+}
+
+// ---- instruments --------------------------------------------------------------------------------
+
+TEST(Music, ProgramsApplyPerChannelAcrossTracksOverTime) {
+  // Track 0 selects Violin (40) on channel 0 at tick 0 and Acoustic Grand Piano (0) at 100; track 1
+  // plays channel 0 at 0, 50 and 100, and drums. Channel 1 never gets a program: piano (GM default).
+  SongTrack conductor;
+  conductor.events = {{0, {0xC0, 40}}, {100, {0xC0, 0}}};
+  SongTrack player;
+  player.notes = {{0, 10, 60}, {50, 60, 62}, {100, 110, 64}, {0, 10, 36, 9}, {0, 10, 70, 1}};
+  const MusicalFacts m = Parsed(song(96, {conductor, player})).music();
+  ASSERT_EQ(m.instruments.size(), 4U);
+  EXPECT_EQ(m.instruments[0].channel, 0);
+  EXPECT_EQ(m.instruments[0].program, 40);
+  EXPECT_EQ(m.instruments[0].notes, 2U);
+  EXPECT_EQ(m.instruments[1].program, 0);
+  EXPECT_EQ(m.instruments[1].first_tick, 100U);
+  EXPECT_EQ(m.instruments[2].channel, 1);
+  EXPECT_EQ(m.instruments[3].channel, 9);
+  EXPECT_EQ(m.drum_notes, 1U);
+  EXPECT_EQ(m.gm_family_mask, (1U << 0) | (1U << 5)) << "Piano and Strings";
+  EXPECT_EQ(gm_family(40), "Strings");
+  EXPECT_EQ(gm_program_name(40), "Violin");
+  EXPECT_EQ(gm_program_name(127), "Gunshot");
+}
+
+// ---- MusPy metrics, by hand from muspy/metrics/metrics.py ---------------------------------------
+
+TEST(MuspyMetrics, PitchMetricsAndPolyphony) {
+  // ppq 4. Non-drum notes (onset, offset, pitch): (0,4,60) (0,8,64) (4,8,67) (4,6,72) (8,12,60).
+  // Pianoroll: ticks 0-3 {60,64}; 4-5 {64,67,72}; 6-7 {64,67}; 8-11 {60}.
+  //   polyphony = (2*4 + 3*2 + 2*2 + 1*4) / 12 = 22/12; polyphony_rate (> 2 pitches) = 2/12.
+  // Pitch counts {60:2, 64:1, 67:1, 72:1}: range 12, 4 pitches, 3 classes,
+  //   entropy = -(.4 log2 .4 + 3 * .2 log2 .2) = 1.921928; classes {C:3, E:1, G:1}:
+  //   -(.6 log2 .6 + 2 * .2 log2 .2) = 1.370951. In D major (D E F# G A B C#): E and G, 2/5.
+  //   Scale consistency: C major holds all, 1.
+  const std::vector<Note> notes = {{0, 4, 0, 0, 60, 100}, {0, 8, 0, 0, 64, 100}, {4, 8, 0, 0, 67, 100},
+                                   {4, 6, 0, 0, 72, 100}, {8, 12, 0, 0, 60, 100}};
+  PolyphonyStats poly;
+  const MuspyMetrics m =
+      compute_muspy_metrics(notes, 4, 16, Key{2, Mode::Major}, std::pmr::new_delete_resource(), &poly);
+  EXPECT_EQ(m.pitch_range, 12);
+  EXPECT_EQ(m.n_pitches_used, 4);
+  EXPECT_EQ(m.n_pitch_classes_used, 3);
+  EXPECT_NEAR(*m.polyphony, 22.0 / 12, 1e-12);
+  EXPECT_NEAR(*m.polyphony_rate, 2.0 / 12, 1e-12);
+  EXPECT_NEAR(*m.pitch_entropy, 1.921928, 1e-6);
+  EXPECT_NEAR(*m.pitch_class_entropy, 1.370951, 1e-6);
+  EXPECT_NEAR(*m.pitch_in_scale_rate, 0.4, 1e-12);
+  EXPECT_NEAR(*m.scale_consistency, 1.0, 1e-12);
+  EXPECT_FALSE(m.drum_in_pattern_rate) << "no drums: NaN in muspy";
+  // Notes (not pitches) sounding: 2,3,2,1 over 12 ticks; at most 3.
+  EXPECT_EQ(poly.max_notes, 3U);
+  EXPECT_NEAR(*poly.mean_notes, 22.0 / 12, 1e-12);
+}
+
+TEST(MuspyMetrics, EmptyBeatRateAndGrooveConsistency) {
+  // ppq 4, bars of 16 ticks. Notes (onset, offset): (0,2) (4,6) (16,18) (20,22) (24,26) (48,49).
+  // length 49: 49 // 4 + 1 = 13 beats; covered beats {0,1,4,5,6,12} -> empty rate 7/13.
+  // 49 // 16 + 1 = 4 bars; onset positions {0,4} {0,4,8} {} {0}: Hamming 1 + 3 + 1 = 5,
+  // groove = 1 - 5 / (16 * 3) = 43/48.
+  const std::vector<Note> notes = {{0, 2, 0, 0, 60, 100},   {4, 6, 0, 0, 60, 100},   {16, 18, 0, 0, 60, 100},
+                                   {20, 22, 0, 0, 60, 100}, {24, 26, 0, 0, 60, 100}, {48, 49, 0, 0, 60, 100}};
+  const MuspyMetrics m = compute_muspy_metrics(notes, 4, 16, std::nullopt, std::pmr::new_delete_resource());
+  EXPECT_NEAR(*m.empty_beat_rate, 7.0 / 13, 1e-12);
+  EXPECT_NEAR(*m.groove_consistency, 43.0 / 48, 1e-12);
+  EXPECT_EQ(m.pitch_range, 0) << "one pitch";
+  EXPECT_NEAR(*m.pitch_entropy, 0.0, 1e-12);
+  EXPECT_FALSE(m.pitch_in_scale_rate) << "no key given";
+}
+
+TEST(MuspyMetrics, DrumPatterns) {
+  // ppq 12: duple grid {0,3,6,9}, triple grid {0,4,8}. Drum onsets 0, 3, 4, 8, 22 (22 % 12 = 10):
+  // duple 2/5, triple 3/5.
+  const std::vector<Note> notes = {{0, 1, 0, 9, 36, 100}, {3, 4, 0, 9, 42, 100}, {4, 5, 0, 9, 42, 100},
+                                   {8, 9, 0, 9, 38, 100}, {22, 23, 0, 9, 38, 100}};
+  const MuspyMetrics m = compute_muspy_metrics(notes, 12, 48, std::nullopt, std::pmr::new_delete_resource());
+  EXPECT_NEAR(*m.drum_in_pattern_rate, 0.4, 1e-12);
+  EXPECT_NEAR(*m.drum_pattern_consistency, 0.6, 1e-12);
+  EXPECT_EQ(m.n_pitches_used, 0) << "drums ignored";
+  EXPECT_FALSE(m.polyphony) << "no pitched note sounds";
+  EXPECT_NEAR(*m.polyphony_rate, 0.0, 1e-12);
+}
+
+TEST(MuspyMetrics, ManyNotesNeverReleasedStayLinearithmic) {
+  // 20,000 overlapping notes (a hostile file): the sweep switches to a heap; the answer stays exact.
+  std::vector<Note> notes;
+  for (std::uint32_t i = 0; i < 20000; ++i) notes.push_back({i, 20000, 0, 0, static_cast<std::uint8_t>(i % 128), 1});
+  PolyphonyStats poly;
+  const MuspyMetrics m = compute_muspy_metrics(notes, 96, 384, std::nullopt, std::pmr::new_delete_resource(), &poly);
+  EXPECT_EQ(poly.max_notes, 20000U);
+  EXPECT_NEAR(*m.polyphony_rate, (20000.0 - 2) / 20000, 1e-12) << "t + 1 pitches at tick t: more than 2 from tick 2";
+}
+
+// ---- key and tempo estimation -------------------------------------------------------------------
+
+TEST(KeyEstimation, FindsTheKeyOfItsOwnProfileAndRanksTheRunnerUp) {
+  // Temperley's G major profile (tonic 7): correlation 1 with G major.
+  const double major[12] = {0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400};
+  std::array<double, 12> g{};
+  for (int i = 0; i < 12; ++i) g[static_cast<std::size_t>((i + 7) % 12)] = major[i];
+  const auto k = estimate_key(g, KeyProfile::Temperley);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(key_name(k->key), "G major");
+  EXPECT_NEAR(k->correlation, 1.0, 1e-9);
+  EXPECT_LT(k->runner_up_correlation, k->correlation);
+  EXPECT_FALSE(estimate_key(std::array<double, 12>{}, KeyProfile::Temperley)) << "no notes, no key";
+}
+
+TEST(KeyEstimation, AMinorMelodyFromNotes) {
+  // A harmonic-minor scale up and down, with long tonic and dominant: A minor (Krumhansl-Schmuckler).
+  SongTrack t;
+  const std::uint8_t scale[] = {57, 59, 60, 62, 64, 65, 68, 69, 68, 65, 64, 62, 60, 59, 57};
+  std::uint32_t at = 0;
+  for (const auto p : scale) {
+    const std::uint32_t len = (p % 12 == 9 || p % 12 == 4) ? 192 : 96;
+    t.notes.push_back({at, at + len, p});
+    at += len;
+  }
+  const MusicalFacts m = Parsed(song(96, {t})).music();
+  ASSERT_TRUE(m.estimated_key);
+  EXPECT_EQ(key_name(m.estimated_key->key), "A minor");
+}
+
+TEST(TempoEstimation, FindsThePlayedTempoWhenTheTempoMapSaysOtherwise) {
+  // A performance stored at the default 120 BPM, played at 100 BPM: a quarter every 0.6 s = 576 ticks
+  // at ppq 480, with an off-beat eighth (softer, one note) between beats and a chord on each beat.
+  SongTrack t;
+  for (std::uint32_t beat = 0; beat < 64; ++beat) {
+    const std::uint32_t at = beat * 576;
+    t.notes.push_back({at, at + 200, 48});
+    t.notes.push_back({at, at + 200, 55});
+    t.notes.push_back({at, at + 200, 64});
+    t.notes.push_back({at + 288, at + 400, 67, 0, 60});
+  }
+  const MusicalFacts m = Parsed(song(480, {t})).music();
+  ASSERT_TRUE(m.estimated_tempo);
+  EXPECT_NEAR(m.estimated_tempo->bpm, 100.0, 2.0);
+  EXPECT_GT(m.estimated_tempo->confidence, 0.0);
+  EXPECT_DOUBLE_EQ(*m.tempo_mean_bpm, 120.0) << "the tempo map still says 120";
+}
+
+TEST(TempoEstimation, TooFewOnsetsGiveNoEstimate) {
+  std::vector<Onset> few = {{0, 1}, {0.5, 1}, {1.0, 1}};
+  EXPECT_FALSE(estimate_tempo(few, std::pmr::new_delete_resource()));
+}
+
+// ---- fingerprint --------------------------------------------------------------------------------
+
+TEST(Fingerprint, IgnoresTrackOrderNamesEncodingAndPpqButNotNotes) {
+  const SongTrack melody{{{0, 96, 72}, {96, 192, 74}, {192, 384, 76}}, {{0, text_meta(0x03, "Melody")}}};
+  const SongTrack bass{{{0, 192, 48}, {192, 384, 43}}, {}};
+  const SongTrack drums{{{0, 24, 36, 9}, {96, 120, 38, 9}}, {}};
+  const Bytes a = song(96, {melody, bass, drums});
+
+  // Same music: other track order, no names, a text event, running status and velocity-0 offs,
+  // other velocities and channels, and every tick doubled at ppq 192.
+  auto doubled = [](SongTrack t, std::uint8_t channel) {
+    for (auto& n : t.notes) {
+      n.onset *= 2;
+      n.offset *= 2;
+      n.velocity = 50;
+      if (n.channel != 9) n.channel = channel;
+    }
+    t.events = {{0, text_meta(0x01, "re-saved")}};
+    return t;
+  };
+  const Bytes b = song(192, {doubled(drums, 0), doubled(bass, 3), doubled(melody, 4)}, {true, true});
+
+  SongTrack changed = melody;
+  changed.notes[1].pitch = 75;
+  const Bytes c = song(96, {changed, bass, drums});
+  SongTrack as_pitched = drums;
+  for (auto& n : as_pitched.notes) n.channel = 0;
+  const Bytes d = song(96, {melody, bass, as_pitched});
+
+  const auto fa = Parsed(a).music().fingerprint;
+  const auto fb = Parsed(b).music().fingerprint;
+  const auto fc = Parsed(c).music().fingerprint;
+  const auto fd = Parsed(d).music().fingerprint;
+  ASSERT_TRUE(fa && fb && fc && fd);
+  EXPECT_EQ(to_hex(*fa), to_hex(*fb));
+  EXPECT_NE(to_hex(*fa), to_hex(*fc)) << "one pitch changed";
+  EXPECT_NE(to_hex(*fa), to_hex(*fd)) << "drum notes moved off the drum channel";
+  EXPECT_NE(Parsed(a).bytes, Parsed(b).bytes);
+  EXPECT_FALSE(Parsed(song(96, {SongTrack{}})).music().fingerprint) << "no notes, no fingerprint";
+}
+
+// ---- loop candidates ----------------------------------------------------------------------------
+
+TEST(Loops, FindsRepeatingBarsAtTheirShortestLength) {
+  // ppq 4, 4/4: 16 ticks a bar. Track 0: bars X Y X Y X Y Z -> a 2-bar loop from bar 0, 3 times.
+  // Track 1 (drums): the same bar 4 times -> a 1-bar loop, 4 times, not also a 2- or 4-bar one.
+  auto bar = [](std::uint32_t b, std::initializer_list<std::uint8_t> pitches, std::uint8_t ch = 0) {
+    std::vector<SongNote> out;
+    std::uint32_t pos = 0;
+    for (auto p : pitches) {
+      out.push_back({b * 16 + pos, b * 16 + pos + 4, p, ch});
+      pos += 4;
+    }
+    return out;
+  };
+  SongTrack melody;
+  const std::initializer_list<std::uint8_t> x = {60, 62, 64, 65}, y = {67, 65, 64, 62}, z = {60, 60, 60, 60};
+  for (std::uint32_t b = 0; b < 6; ++b) {
+    for (const auto& n : bar(b, b % 2 == 0 ? x : y)) melody.notes.push_back(n);
+  }
+  for (const auto& n : bar(6, z)) melody.notes.push_back(n);
+  SongTrack beat;
+  for (std::uint32_t b = 0; b < 4; ++b) {
+    for (const auto& n : bar(b, {36, 42, 38, 42}, 9)) beat.notes.push_back(n);
+  }
+  // One drum hit one tick late in bar 3: within the 1/24-quarter grid? ppq 4 -> grid of 1 tick: no.
+  const MusicalFacts m = Parsed(song(4, {melody, beat})).music();
+  ASSERT_EQ(m.loops.size(), 2U);
+  EXPECT_EQ(m.loops[0].track, 0);
+  EXPECT_EQ(m.loops[0].start_bar, 0U);
+  EXPECT_EQ(m.loops[0].bars, 2);
+  EXPECT_EQ(m.loops[0].repeats, 3U);
+  EXPECT_EQ(m.loops[0].start_tick, 0U);
+  EXPECT_EQ(m.loops[0].end_tick, 32U);
+  EXPECT_EQ(m.loops[0].notes, 8U);
+  EXPECT_TRUE(m.loops[0].exact);
+  EXPECT_FALSE(m.loops[0].drum);
+  EXPECT_EQ(m.loops[1].track, 1);
+  EXPECT_EQ(m.loops[1].bars, 1);
+  EXPECT_EQ(m.loops[1].repeats, 4U);
+  EXPECT_TRUE(m.loops[1].drum);
+}
+
+TEST(Loops, ToleratesSmallTimingAndVelocityDifferencesButSaysSo) {
+  // ppq 480: the grid is 20 ticks. Four bars of the same riff; in bar 2 one note is 5 ticks late
+  // and another softer: still a 1-bar loop of 4, not exact.
+  SongTrack t;
+  for (std::uint32_t b = 0; b < 4; ++b) {
+    const std::uint32_t s = b * 1920;
+    t.notes.push_back({s, s + 400, 60, 0, 100});
+    t.notes.push_back({s + 480 + (b == 2 ? 5U : 0U), s + 880, 63, 0, 100});
+    t.notes.push_back({s + 960, s + 1400, 67, 0, b == 2 ? std::uint8_t{70} : std::uint8_t{100}});
+  }
+  const MusicalFacts m = Parsed(song(480, {t})).music();
+  ASSERT_EQ(m.loops.size(), 1U);
+  EXPECT_EQ(m.loops[0].bars, 1);
+  EXPECT_EQ(m.loops[0].repeats, 4U);
+  EXPECT_FALSE(m.loops[0].exact);
+}
+
+}  // namespace
+}  // namespace midisift::analyze
