@@ -9,6 +9,7 @@
 
 #include "scan.hpp"
 #include "smf_builder.hpp"
+#include "song_builder.hpp"
 #include "temp_dir.hpp"
 
 namespace midisift::cli {
@@ -163,6 +164,66 @@ Run run(const std::string& args) {
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int rc = ::pclose(p);
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+TEST(Scan, StoresTheMusicalAnalysisAndGroupsMusicalDuplicates) {
+  // A C major scale (C, E and G held longer) at ppq 96, the same re-saved at ppq 192 with running
+  // status, and the scale a semitone up; plus a drum bar repeated four times.
+  TempDir dir;
+  SongTrack scale;
+  const std::uint8_t pitches[] = {60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60};
+  std::uint32_t at = 0;
+  for (const auto p : pitches) {
+    const std::uint32_t len = (p % 12 == 0 || p % 12 == 4 || p % 12 == 7) ? 192 : 96;
+    scale.notes.push_back({at, at + len, p});
+    at += len;
+  }
+  scale.events = {{0, {0xC0, 40}}};  // Violin
+  SongTrack doubled = scale;
+  for (auto& n : doubled.notes) {
+    n.onset *= 2;
+    n.offset *= 2;
+  }
+  SongTrack up = scale;
+  for (auto& n : up.notes) ++n.pitch;
+  SongTrack drums;
+  for (std::uint32_t b = 0; b < 4; ++b) {
+    for (std::uint32_t i = 0; i < 4; ++i) drums.notes.push_back({b * 384 + i * 96, b * 384 + i * 96 + 24, 36, 9});
+  }
+  fs::create_directories(dir.path() / "m");
+  write(dir.path() / "m" / "a.mid", song(96, {scale, drums}));
+  write(dir.path() / "m" / "b.mid", song(192, {[&] { auto d = drums; for (auto& n : d.notes) { n.onset *= 2; n.offset *= 2; } return d; }(), doubled}, {true, true}));
+  write(dir.path() / "m" / "c.mid", song(96, {up, drums}));
+  const fs::path db = dir.path() / "m.db";
+  ScanOptions o;
+  o.roots = {dir.path() / "m"};
+  o.database = db;
+  o.jobs = 2;
+  o.progress = false;
+  std::ostringstream warnings;
+  ASSERT_EQ(run_scan(o, warnings).failed, 0U) << warnings.str();
+  EXPECT_EQ(query(db, "SELECT count(DISTINCT md5), count(DISTINCT fingerprint) FROM files"), "3|2");
+  EXPECT_EQ(query(db, "SELECT group_concat(substr(path, -5), ',') FROM files GROUP BY fingerprint HAVING count(*) > 1"),
+            "a.mid,b.mid");
+  EXPECT_EQ(query(db, "SELECT estimated_key_tonic, estimated_key_mode FROM files ORDER BY path"),
+            "0|major\n0|major\n1|major");
+  EXPECT_EQ(query(db, "SELECT notes, drum_notes, gm_families, n_pitches_used, pitch_range FROM files WHERE path LIKE "
+                      "'%a.mid'"),
+            "27|16|[\"Strings\",\"Drums\"]|8|12");
+  EXPECT_EQ(query(db, "SELECT i.track, i.channel, i.program, i.name, i.family, i.notes FROM instruments i JOIN files f "
+                      "ON f.id = i.file_id WHERE f.path LIKE '%a.mid' ORDER BY i.track"),
+            "0|0|40|Violin|Strings|11\n1|9|0|Drum Kit|Drums|16");
+  EXPECT_EQ(query(db, "SELECT l.track, l.start_bar, l.bars, l.repeats, l.drum FROM loops l JOIN files f "
+                      "ON f.id = l.file_id WHERE f.path LIKE '%a.mid'"),
+            "1|0|1|4|1");
+  const auto r = run("info --json " + (dir.path() / "m" / "c.mid").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["estimated_key_tonic"], 1);
+  EXPECT_EQ(j["estimated_key_mode"], "major");
+  EXPECT_EQ(j["n_pitch_classes_used"], 7);
+  EXPECT_EQ(j["fingerprint"].get<std::string>().size(), 32U);
+  EXPECT_EQ(j["instruments"].size(), 2U);
 }
 
 TEST(Cli, ScanPrintsTheSummaryLine) {

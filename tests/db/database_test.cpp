@@ -57,6 +57,41 @@ TEST(Database, CreatesSchemaWithUserVersion) {
             "19");
 }
 
+TEST(Database, MigratesAVersion1DatabaseKeepingItsRows) {
+  test::TempDir dir;
+  const auto file = dir.path() / "old.db";
+  {
+    // Turn a fresh database back into version 1: drop what version 2 added.
+    Database db(file);
+    Writer w(db);
+    w.add(ok_record("kept.mid"));
+    w.flush();
+    db.exec("DROP TABLE instruments; DROP TABLE loops; DROP INDEX files_fingerprint");
+    const std::string v1 =
+        "'id','path','size_bytes','mtime_ns','md5','status','error_code','error','riff','format','tracks','ppq',"
+        "'smpte_fps','ticks_per_frame','note_on_events','channel_events','meta_events','sysex_events','end_tick',"
+        "'duration_seconds','tempo_changes','initial_bpm','pitch_min','pitch_max','channels','diagnostic_count',"
+        "'scanned_at'";
+    std::vector<std::string> added;
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db.handle(),
+                                 ("SELECT name FROM pragma_table_info('files') WHERE name NOT IN (" + v1 + ")").c_str(),
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    while (sqlite3_step(stmt) == SQLITE_ROW) added.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+    sqlite3_finalize(stmt);
+    ASSERT_GT(added.size(), 40U);
+    for (const auto& c : added) db.exec(("ALTER TABLE files DROP COLUMN " + c).c_str());
+    db.exec("PRAGMA user_version = 1");
+  }
+  Database db(file);
+  EXPECT_EQ(db.user_version(), 2);
+  EXPECT_EQ(query_one(db, "SELECT path || '|' || ifnull(estimated_key_tonic, 'NULL') || '|' || note_on_events FROM files"),
+            "kept.mid|NULL|10");
+  EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('instruments', 'loops', 'files_fingerprint')"),
+            "3");
+}
+
 TEST(Database, RefusesADatabaseFromANewerVersion) {
   test::TempDir dir;
   { Database db(dir.path() / "a.db"); db.exec("PRAGMA user_version = 999"); }
