@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "midisift/analyze/facts.hpp"
+#include "midisift/analyze/music.hpp"
 #include "midisift/parse/arena.hpp"
 #include "midisift/parse/input_file.hpp"
 #include "midisift/parse/smf.hpp"
@@ -194,6 +195,26 @@ void BM_Analyze(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[kAll]));
 }
 BENCHMARK(BM_Analyze)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Full analysis (issue 3): first facts plus the musical analysis (notes, tempo and key estimation,
+// MusPy metrics, fingerprint, loop candidates) on pre-parsed files. Read as a ratio to
+// BM_Parse<Arena>/3 (same bytes): the cost of analysis relative to parsing.
+void BM_AnalyzeFull(benchmark::State& state) {
+  std::vector<parse::Smf> parsed;
+  parsed.reserve(corpus().files.size());
+  for (const auto& f : corpus().files) parsed.push_back(parse::parse(f.bytes, std::pmr::new_delete_resource()));
+  parse::Arena scratch;
+  for (auto _ : state) {
+    for (const auto& smf : parsed) {
+      if (smf.failure()) continue;
+      const auto facts = analyze::compute_facts(smf, &scratch);
+      benchmark::DoNotOptimize(analyze::analyze_music(smf, facts, &scratch));
+      scratch.reset();
+    }
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[kAll]));
+}
+BENCHMARK(BM_AnalyzeFull)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // ---- memory: upstream allocations per file in steady state ------------------------------------
 
