@@ -69,6 +69,11 @@ def table(context, by_name):
     b = find(by_name, "BM_Analyze")
     if b:
         out.append(f"| BM_Analyze (facts only) | all | {mb_s(b):.0f} | | {ratio(mb_s(b))} | |")
+    full = find(by_name, "BM_AnalyzeFull")
+    parse_all = find(by_name, "BM_Parse<Arena>/3/")
+    if full:
+        vs_parse = f", {mb_s(parse_all) / mb_s(full):.1f}x the CPU time of parsing" if parse_all else ""
+        out.append(f"| BM_AnalyzeFull (full analysis{vs_parse}) | all | {mb_s(full):.0f} | | {ratio(mb_s(full))} | |")
     for name, b in by_name.items():
         if name.startswith("BM_ScanEndToEnd"):
             out.append(f"| scan end to end ({escape(b.get('label', ''))}, peak RSS "
