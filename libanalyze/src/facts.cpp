@@ -8,18 +8,12 @@
 
 namespace midisift::analyze {
 
-namespace {
-
-// Set Tempo payload: 24-bit big-endian microseconds per quarter note (SMF 1.0 "Set Tempo").
-// Longer payloads use their first three bytes, as mido does.
-std::optional<std::uint32_t> tempo_of(const parse::Smf& smf, const parse::Event& e) {
+std::optional<std::uint32_t> set_tempo(const parse::Smf& smf, const parse::Event& e) noexcept {
   if (!e.is_meta() || e.data1 != parse::kMetaSetTempo || e.length < 3) return std::nullopt;
   const auto p = smf.payload(e);
   return (std::to_integer<std::uint32_t>(p[0]) << 16) | (std::to_integer<std::uint32_t>(p[1]) << 8) |
          std::to_integer<std::uint32_t>(p[2]);
 }
-
-}  // namespace
 
 double seconds_at(std::span<const TempoChange> changes, std::uint32_t tick, std::uint16_t ppq) noexcept {
   if (ppq == 0) return 0.0;
@@ -64,7 +58,7 @@ FileFacts compute_facts(const parse::Smf& smf, std::pmr::memory_resource* mr) {
         }
       } else if (e.is_meta()) {
         ++f.meta_events;
-        if (auto tempo = tempo_of(smf, e)) {
+        if (auto tempo = set_tempo(smf, e)) {
           ++f.tempo_changes;
           if (e.tick == 0 && !first_tempo_at_zero) first_tempo_at_zero = *tempo;
           // Each track is tick-ordered; tempos in a later track need a merge.

@@ -135,13 +135,9 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
         case kMetaLyric: m.has_lyrics = true; break;
         case kMetaTimeSignature:
           if (e.length >= 2) {
-            const auto p = smf.payload(e);
-            const auto num = std::to_integer<std::uint8_t>(p[0]);
-            const auto dd = std::to_integer<std::uint8_t>(p[1]);
             ++m.time_signature_changes;
-            if (num != 0 && dd <= 6 && (!m.time_signature || e.tick < m.time_signature->tick)) {
-              m.time_signature = TimeSignature{e.tick, num, static_cast<std::uint8_t>(1U << dd)};
-            }
+            const auto ts = time_signature_of(smf, e);
+            if (ts && (!m.time_signature || ts->tick < m.time_signature->tick)) m.time_signature = ts;
           }
           break;
         case kMetaKeySignature:

@@ -11,6 +11,19 @@ namespace {
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint8_t kMetaTimeSignature = 0x58;
 
+// Sorts `v` by tick (stable: ties keep file order) and keeps one element per tick, the last one
+// written, as merging all tracks by tick would leave in force.
+template <class T>
+void keep_last_per_tick(std::pmr::vector<T>& v, bool sorted) {
+  if (!sorted) std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.tick < b.tick; });
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < v.size(); ++r) {
+    if (w > 0 && v[w - 1].tick == v[r].tick) v[w - 1] = v[r];
+    else v[w++] = v[r];
+  }
+  v.resize(w);
+}
+
 // Merges the per-track runs [bounds[i], bounds[i+1]) of `v`, each sorted by onset, into one run
 // sorted by onset with ties in track order: pairwise, O(n log runs).
 void merge_runs(std::pmr::vector<Note>& v, std::pmr::vector<std::size_t>& bounds) {
@@ -95,31 +108,27 @@ NoteList extract_notes(const parse::Smf& smf, std::pmr::memory_resource* mr,
   return out;
 }
 
+std::optional<TimeSignature> time_signature_of(const parse::Smf& smf, const parse::Event& e) noexcept {
+  if (!e.is_meta() || e.data1 != kMetaTimeSignature || e.length < 2) return std::nullopt;
+  const auto p = smf.payload(e);
+  const auto num = std::to_integer<std::uint8_t>(p[0]);
+  const auto dd = std::to_integer<std::uint8_t>(p[1]);
+  if (num == 0 || dd > 6) return std::nullopt;
+  return TimeSignature{e.tick, num, static_cast<std::uint8_t>(1U << dd)};
+}
+
 TempoMap::TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr)
     : changes_(mr), start_seconds_(mr), ppq_(smf.header().ppq()) {
   bool sorted = true;
   for (const auto& track : smf.tracks()) {
     for (const auto& e : track.events) {
-      if (!e.is_meta() || e.data1 != parse::kMetaSetTempo || e.length < 3) continue;
-      const auto p = smf.payload(e);
-      const std::uint32_t tempo = (std::to_integer<std::uint32_t>(p[0]) << 16) |
-                                  (std::to_integer<std::uint32_t>(p[1]) << 8) | std::to_integer<std::uint32_t>(p[2]);
-      if (tempo == 0) continue;
+      const auto tempo = set_tempo(smf, e);
+      if (!tempo || *tempo == 0) continue;
       if (!changes_.empty() && e.tick < changes_.back().tick) sorted = false;
-      changes_.push_back({e.tick, tempo});
+      changes_.push_back({e.tick, *tempo});
     }
   }
-  if (!sorted) {
-    std::stable_sort(changes_.begin(), changes_.end(),
-                     [](const TempoChange& a, const TempoChange& b) { return a.tick < b.tick; });
-  }
-  // One change per tick: the last written wins.
-  std::size_t w = 0;
-  for (std::size_t r = 0; r < changes_.size(); ++r) {
-    if (w > 0 && changes_[w - 1].tick == changes_[r].tick) changes_[w - 1] = changes_[r];
-    else changes_[w++] = changes_[r];
-  }
-  changes_.resize(w);
+  keep_last_per_tick(changes_, sorted);
   start_seconds_.resize(changes_.size());
   double seconds = 0.0;
   std::uint32_t at = 0;
@@ -172,25 +181,13 @@ MeterMap::MeterMap(const parse::Smf& smf, std::uint32_t end_tick, std::pmr::memo
   bool sorted = true;
   for (const auto& track : smf.tracks()) {
     for (const auto& e : track.events) {
-      if (!e.is_meta() || e.data1 != kMetaTimeSignature || e.length < 2) continue;
-      const auto p = smf.payload(e);
-      const auto num = std::to_integer<std::uint8_t>(p[0]);
-      const auto dd = std::to_integer<std::uint8_t>(p[1]);
-      if (num == 0 || dd > 6) continue;  // meaningless; ignored (a 128th-note beat is the finest kept)
+      const auto ts = time_signature_of(smf, e);
+      if (!ts) continue;
       if (!signatures_.empty() && e.tick < signatures_.back().tick) sorted = false;
-      signatures_.push_back({e.tick, num, static_cast<std::uint8_t>(1U << dd)});
+      signatures_.push_back(*ts);
     }
   }
-  if (!sorted) {
-    std::stable_sort(signatures_.begin(), signatures_.end(),
-                     [](const TimeSignature& a, const TimeSignature& b) { return a.tick < b.tick; });
-  }
-  std::size_t w = 0;
-  for (std::size_t r = 0; r < signatures_.size(); ++r) {
-    if (w > 0 && signatures_[w - 1].tick == signatures_[r].tick) signatures_[w - 1] = signatures_[r];
-    else signatures_[w++] = signatures_[r];
-  }
-  signatures_.resize(w);
+  keep_last_per_tick(signatures_, sorted);
   if (signatures_.empty() || signatures_.front().tick != 0) signatures_.insert(signatures_.begin(), TimeSignature{});
   if (ppq == 0) {
     complete_ = false;

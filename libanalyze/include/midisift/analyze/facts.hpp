@@ -40,6 +40,11 @@ struct FileFacts {
   std::uint16_t channel_mask = 0;     ///< bit c set when channel c (0-15) has a channel event
 };
 
+/// The tempo of a Set Tempo meta event (FF 51 03 tttttt, SMF 1.0 "Set Tempo"): microseconds per
+/// quarter note, 24-bit big-endian; a longer payload uses its first three bytes, as mido does.
+/// Absent for any other event or a payload shorter than 3 bytes. A tempo of 0 is returned as is.
+[[nodiscard]] std::optional<std::uint32_t> set_tempo(const parse::Smf& smf, const parse::Event& e) noexcept;
+
 /// Computes the facts of `smf`. Temporary storage comes from `mr` (a few bytes per tempo change).
 [[nodiscard]] FileFacts compute_facts(const parse::Smf& smf, std::pmr::memory_resource* mr);
 

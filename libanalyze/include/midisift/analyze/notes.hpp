@@ -89,6 +89,11 @@ struct TimeSignature {
   }
 };
 
+/// The time signature of a Time Signature meta event (FF 58 04 nn dd cc bb, at least nn and dd
+/// present). Absent for any other event, and for a numerator of 0 or a note value finer than a
+/// 64th (dd > 6), which no bar line can be drawn from.
+[[nodiscard]] std::optional<TimeSignature> time_signature_of(const parse::Smf& smf, const parse::Event& e) noexcept;
+
 /// Bar lines from the time signatures of all tracks (4/4 until the first one, as the SMF 1.0 spec
 /// assumes). A time signature that does not fall on a bar line starts a new bar where it stands.
 class MeterMap {
