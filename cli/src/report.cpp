@@ -60,20 +60,14 @@ nlohmann::json music_json(const analyze::MusicalFacts& m) {
   j["polyphony_max"] = m.polyphony_max;
   j["polyphony_mean"] = opt(m.polyphony_mean);
   j["notes_per_second"] = opt(m.notes_per_second);
-  auto families = nlohmann::json::array();
-  for (std::uint8_t f = 0; f < 16; ++f) {
-    if ((m.gm_family_mask & (1U << f)) != 0) families.push_back(analyze::gm_family(static_cast<std::uint8_t>(f * 8)));
-  }
-  if (m.drum_notes > 0) families.push_back("Drums");
-  j["gm_families"] = std::move(families);
+  j["gm_families"] = m.gm_families();
   auto instruments = nlohmann::json::array();
   for (const auto& u : m.instruments) {
-    const bool drum = u.channel == analyze::kDrumChannel;
     instruments.push_back({{"track", u.track},
                            {"channel", u.channel},
                            {"program", u.program},
-                           {"name", drum ? std::string_view("Drum Kit") : analyze::gm_program_name(u.program)},
-                           {"family", drum ? std::string_view("Drums") : analyze::gm_family(u.program)},
+                           {"name", analyze::instrument_name(u)},
+                           {"family", analyze::instrument_family(u)},
                            {"first_tick", u.first_tick},
                            {"notes", u.notes}});
   }

@@ -357,12 +357,7 @@ void bind_music(Binder& b, const analyze::MusicalFacts& m) {
   b.i64(m.polyphony_max);
   b.opt_real(m.polyphony_mean);
   b.opt_real(m.notes_per_second);
-  auto families = nlohmann::json::array();
-  for (std::uint8_t f = 0; f < 16; ++f) {
-    if ((m.gm_family_mask & (1U << f)) != 0) families.push_back(analyze::gm_family(static_cast<std::uint8_t>(f * 8)));
-  }
-  if (m.drum_notes > 0) families.push_back("Drums");
-  b.text(families.dump());
+  b.text(nlohmann::json(m.gm_families()).dump());
   auto names = nlohmann::json::array();
   for (const auto& n : m.track_names) names.push_back(std::string_view(n));
   b.text(names.dump());
@@ -452,8 +447,8 @@ void Writer::add(const FileRecord& r) {
       ib.i64(u.track);
       ib.i64(u.channel);
       ib.i64(u.program);
-      ib.text(u.channel == analyze::kDrumChannel ? std::string_view("Drum Kit") : analyze::gm_program_name(u.program));
-      ib.text(u.channel == analyze::kDrumChannel ? std::string_view("Drums") : analyze::gm_family(u.program));
+      ib.text(analyze::instrument_name(u));
+      ib.text(analyze::instrument_family(u));
       ib.i64(u.first_tick);
       ib.i64(u.notes);
       check(sqlite3_step(insert_instrument_), "inserting an instrument");

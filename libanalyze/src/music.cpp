@@ -98,6 +98,22 @@ struct ProgramChange {
 std::string_view gm_family(std::uint8_t program) noexcept { return kFamilies[(program & 0x7F) / 8]; }
 std::string_view gm_program_name(std::uint8_t program) noexcept { return kPrograms[program & 0x7F]; }
 
+std::string_view instrument_name(const InstrumentUse& u) noexcept {
+  return u.channel == kDrumChannel ? std::string_view("Drum Kit") : gm_program_name(u.program);
+}
+std::string_view instrument_family(const InstrumentUse& u) noexcept {
+  return u.channel == kDrumChannel ? std::string_view("Drums") : gm_family(u.program);
+}
+
+std::vector<std::string_view> MusicalFacts::gm_families() const {
+  std::vector<std::string_view> out;
+  for (unsigned f = 0; f < 16; ++f) {
+    if ((gm_family_mask & (1U << f)) != 0) out.push_back(kFamilies[f]);
+  }
+  if (drum_notes > 0) out.emplace_back("Drums");
+  return out;
+}
+
 Key KeySignature::key() const noexcept {
   // Each sharp moves the major tonic a fifth (7 semitones) up; the relative minor is 3 below.
   const int major = ((sharps * 7) % 12 + 12) % 12;

@@ -35,6 +35,11 @@ struct InstrumentUse {
   std::uint32_t notes = 0;
 };
 
+/// The instrument's label: its GM program name and family, or "Drum Kit" and "Drums" on the drum
+/// channel (where the program selects a kit, not an instrument).
+[[nodiscard]] std::string_view instrument_name(const InstrumentUse& u) noexcept;
+[[nodiscard]] std::string_view instrument_family(const InstrumentUse& u) noexcept;
+
 /// Key signature from FF 59 02 sf mi (SMF 1.0 "Key Signature").
 struct KeySignature {
   std::int8_t sharps = 0;  ///< -7 (7 flats) to 7 (7 sharps)
@@ -77,6 +82,8 @@ struct MusicalFacts {
   // Instruments and text.
   std::pmr::vector<InstrumentUse> instruments;   ///< sorted by track, channel, first tick
   std::uint16_t gm_family_mask = 0;              ///< bit f: a non-drum note played in GM family f
+  /// The families of `gm_family_mask` by name, in GM order, then "Drums" when there are drum notes.
+  [[nodiscard]] std::vector<std::string_view> gm_families() const;
   /// First Sequence/Track Name (FF 03) of each track, UTF-8 (Latin-1 when the bytes are not UTF-8);
   /// empty for a track without one.
   std::pmr::vector<std::pmr::string> track_names;
