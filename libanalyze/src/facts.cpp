@@ -8,12 +8,6 @@
 
 namespace midisift::analyze {
 
-std::optional<std::uint32_t> set_tempo(const parse::Smf& smf, const parse::Event& e) noexcept {
-  if (!e.is_meta() || e.data1 != parse::kMetaSetTempo || e.length < 3) return std::nullopt;
-  const auto p = smf.payload(e);
-  return (std::to_integer<std::uint32_t>(p[0]) << 16) | (std::to_integer<std::uint32_t>(p[1]) << 8) |
-         std::to_integer<std::uint32_t>(p[2]);
-}
 
 double seconds_at(std::span<const TempoChange> changes, std::uint32_t tick, std::uint16_t ppq) noexcept {
   if (ppq == 0) return 0.0;

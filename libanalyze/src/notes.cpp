@@ -9,7 +9,6 @@ namespace midisift::analyze {
 namespace {
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-constexpr std::uint8_t kMetaTimeSignature = 0x58;
 
 // Sorts `v` by tick (stable: ties keep file order) and keeps one element per tick, the last one
 // written, as merging all tracks by tick would leave in force.
@@ -106,15 +105,6 @@ NoteList extract_notes(const parse::Smf& smf, std::pmr::memory_resource* mr,
   }
   merge_runs(out.notes, bounds);
   return out;
-}
-
-std::optional<TimeSignature> time_signature_of(const parse::Smf& smf, const parse::Event& e) noexcept {
-  if (!e.is_meta() || e.data1 != kMetaTimeSignature || e.length < 2) return std::nullopt;
-  const auto p = smf.payload(e);
-  const auto num = std::to_integer<std::uint8_t>(p[0]);
-  const auto dd = std::to_integer<std::uint8_t>(p[1]);
-  if (num == 0 || dd > 6) return std::nullopt;
-  return TimeSignature{e.tick, num, static_cast<std::uint8_t>(1U << dd)};
 }
 
 TempoMap::TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr)

@@ -43,7 +43,13 @@ struct FileFacts {
 /// The tempo of a Set Tempo meta event (FF 51 03 tttttt, SMF 1.0 "Set Tempo"): microseconds per
 /// quarter note, 24-bit big-endian; a longer payload uses its first three bytes, as mido does.
 /// Absent for any other event or a payload shorter than 3 bytes. A tempo of 0 is returned as is.
-[[nodiscard]] std::optional<std::uint32_t> set_tempo(const parse::Smf& smf, const parse::Event& e) noexcept;
+/// Inline: it is called for every event of every track.
+[[nodiscard]] inline std::optional<std::uint32_t> set_tempo(const parse::Smf& smf, const parse::Event& e) noexcept {
+  if (!e.is_meta() || e.data1 != parse::kMetaSetTempo || e.length < 3) return std::nullopt;
+  const auto p = smf.payload(e);
+  return (std::to_integer<std::uint32_t>(p[0]) << 16) | (std::to_integer<std::uint32_t>(p[1]) << 8) |
+         std::to_integer<std::uint32_t>(p[2]);
+}
 
 /// Computes the facts of `smf`. Temporary storage comes from `mr` (a few bytes per tempo change).
 [[nodiscard]] FileFacts compute_facts(const parse::Smf& smf, std::pmr::memory_resource* mr);

@@ -92,7 +92,16 @@ struct TimeSignature {
 /// The time signature of a Time Signature meta event (FF 58 04 nn dd cc bb, at least nn and dd
 /// present). Absent for any other event, and for a numerator of 0 or a note value finer than a
 /// 64th (dd > 6), which no bar line can be drawn from.
-[[nodiscard]] std::optional<TimeSignature> time_signature_of(const parse::Smf& smf, const parse::Event& e) noexcept;
+/// Inline: it is called for every event of every track.
+[[nodiscard]] inline std::optional<TimeSignature> time_signature_of(const parse::Smf& smf,
+                                                                    const parse::Event& e) noexcept {
+  if (!e.is_meta() || e.data1 != 0x58 || e.length < 2) return std::nullopt;
+  const auto p = smf.payload(e);
+  const auto num = std::to_integer<std::uint8_t>(p[0]);
+  const auto dd = std::to_integer<std::uint8_t>(p[1]);
+  if (num == 0 || dd > 6) return std::nullopt;
+  return TimeSignature{e.tick, num, static_cast<std::uint8_t>(1U << dd)};
+}
 
 /// Bar lines from the time signatures of all tracks (4/4 until the first one, as the SMF 1.0 spec
 /// assumes). A time signature that does not fall on a bar line starts a new bar where it stands.
