@@ -5,12 +5,14 @@
 namespace midisift::cli {
 
 void FileJob::run(const std::filesystem::path& path, std::pmr::memory_resource* mr,
-                  const parse::ParseOptions& options) {
+                  const parse::ParseOptions& options, parse::Access access) {
   clear();
+  vanished_ = false;
   record = db::FileRecord{};
   record.path = path.string();
   parse::OpenError open_error;
-  if (!input.open(path, open_error)) {
+  if (!input.open(path, open_error, access)) {
+    vanished_ = open_error.code == parse::Fatal::Vanished;
     record.size_bytes = input.size();
     if (input.mtime_ns() != 0) record.mtime_ns = input.mtime_ns();
     record.status = db::FileStatus::Failed;

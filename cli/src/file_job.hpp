@@ -19,10 +19,17 @@ struct FileJob {
   std::optional<parse::Smf> smf;
   db::FileRecord record;
 
-  /// Maps, parses and analyses `path`; never throws for a bad file (the record says failed).
-  void run(const std::filesystem::path& path, std::pmr::memory_resource* mr, const parse::ParseOptions& options);
+  /// Reads (or maps), parses and analyses `path`; never throws for a bad file (the record says
+  /// failed, with `error_code` "vanished" when the path no longer exists).
+  void run(const std::filesystem::path& path, std::pmr::memory_resource* mr, const parse::ParseOptions& options,
+           parse::Access access = parse::Access::Read);
+  /// The last `run` found the path gone (deleted or renamed since the walk listed it).
+  [[nodiscard]] bool vanished() const noexcept { return vanished_; }
   /// Drops the parse result and unmaps the file. Call before resetting the memory resource.
   void clear() noexcept;
+
+ private:
+  bool vanished_ = false;
 };
 
 }  // namespace midisift::cli

@@ -1,10 +1,12 @@
 // midisift: batch analysis of Standard MIDI File collections into SQLite.
 //
-// Exit status: 0 success; 1 an error (database, unreadable root, or for `info` a file that
-// failed); 2 bad usage.
+// Exit status: 0 success; 1 an error (database, unreadable root or folder, or for `info` a file
+// that failed); 2 bad usage; 130 `scan` interrupted by SIGINT or SIGTERM (finished work committed).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -13,12 +15,40 @@
 #include "file_job.hpp"
 #include "midisift/db/database.hpp"
 #include "midisift/parse/arena.hpp"
+#include "collection.hpp"
 #include "report.hpp"
 #include "scan.hpp"
 
 namespace {
 
 using namespace midisift;
+
+// Set by SIGINT/SIGTERM; the scan's walk stage polls it. Lock-free, so safe in a signal handler.
+std::atomic<bool> g_interrupt{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_interrupt(int /*signal*/) { g_interrupt.store(true); }
+
+// The first SIGINT or SIGTERM asks the scan to stop after committing what is finished; the
+// handler then resets to the default action, so a second one ends the process at once (the
+// database stays consistent either way: every batch is one transaction).
+void install_interrupt_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// `stats` and `dupes` read a database: a missing one is an error, not a new empty database.
+db::Database open_existing(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    throw db::Error("no database " + file.string() + " (create it with `midisift scan PATHS --db " + file.string() + "`)");
+  }
+  return db::Database(file);
+}
 
 int run_info(const std::vector<std::filesystem::path>& files, bool json, bool strict) {
   int status = 0;
@@ -60,8 +90,39 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("--alloc", alloc, "Parser memory: arena (monotonic, reused) or heap (new/delete)")
       ->check(CLI::IsMember({"arena", "heap"}))
       ->capture_default_str();
+  std::string io = "read";
+  scan_cmd->add_option("--io", io,
+                       "How files are brought in: read (safe if files change during the scan) or mmap "
+                       "(zero copy; a file truncated mid-scan then kills the process with SIGBUS)")
+      ->check(CLI::IsMember({"read", "mmap"}))
+      ->capture_default_str();
   scan_cmd->add_flag("--strict", scan.strict, "Fail a file at its first repair instead of recovering");
-  scan_cmd->add_flag("-q,--quiet", quiet, "No progress line and no summary");
+  scan_cmd->add_flag("--rescan", scan.rescan,
+                     "Analyse every file again; by default files whose path, size and modification time are "
+                     "unchanged since the last scan are skipped");
+  scan_cmd->add_flag("-q,--quiet", quiet, "No progress and no summary (warnings and errors still go to stderr)");
+  scan_cmd->add_option("--progress-interval", scan.progress_interval_s,
+                       "Seconds between progress lines when stderr is not a terminal")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  std::filesystem::path stats_db = "midisift.db";
+  auto* stats_cmd = app.add_subcommand("stats", "Print an overview of a scanned collection");
+  stats_cmd->add_option("--db", stats_db, "SQLite database written by `midisift scan`")->capture_default_str();
+  std::size_t stats_top = 12;
+  stats_cmd->add_option("--top", stats_top, "Rows per category at most")->check(CLI::PositiveNumber)->capture_default_str();
+
+  std::filesystem::path dupes_db = "midisift.db";
+  std::string dupes_kind = "all";
+  bool dupes_json = false;
+  auto* dupes_cmd = app.add_subcommand(
+      "dupes", "List duplicate groups: byte-identical files (same MD5) and musically identical files (same note "
+               "fingerprint, different bytes)");
+  dupes_cmd->add_option("--db", dupes_db, "SQLite database written by `midisift scan`")->capture_default_str();
+  dupes_cmd->add_option("--kind", dupes_kind, "bytes, music or all")
+      ->check(CLI::IsMember({"bytes", "music", "all"}))
+      ->capture_default_str();
+  dupes_cmd->add_flag("--json", dupes_json, "One JSON object per group, one per line (JSON Lines)");
 
   std::vector<std::filesystem::path> info_files;
   bool info_json = false;
@@ -80,12 +141,43 @@ int main(int argc, char** argv) {
   try {
     if (*scan_cmd) {
       scan.alloc = alloc == "heap" ? cli::AllocStrategy::Heap : cli::AllocStrategy::Arena;
+      scan.access = io == "mmap" ? parse::Access::Map : parse::Access::Read;
       scan.progress = !quiet;
-      const auto summary = cli::run_scan(scan, std::cerr);
+      scan.interrupt = &g_interrupt;
+      install_interrupt_handler();
+      cli::ScanSummary summary;
+      try {
+        summary = cli::run_scan(scan, std::cerr);
+      } catch (const db::Error& e) {
+        std::cerr << "midisift: " << e.what()
+                  << "\nmidisift: scan stopped; fix the cause (disk space, permissions) and run the same command "
+                     "again: files already stored are skipped\n";
+        return 1;
+      }
       if (!quiet) std::cout << cli::format_summary(summary) << '\n';
+      if (summary.interrupted) {
+        std::cerr << fmt::format(
+            "midisift: interrupted; {} files analysed and committed to {}, the rest not yet scanned. Run the same "
+            "command again to continue (unchanged files are skipped).\n",
+            summary.files, scan.database.string());
+        return 130;
+      }
       return summary.walk_errors == 0 ? 0 : 1;
     }
     if (*info_cmd) return run_info(info_files, info_json, info_strict);
+    if (*stats_cmd) {
+      auto database = open_existing(stats_db);
+      cli::print_stats(database, std::cout, stats_top);
+      return 0;
+    }
+    if (*dupes_cmd) {
+      auto database = open_existing(dupes_db);
+      const auto kind = dupes_kind == "bytes"   ? cli::DupeKind::Bytes
+                        : dupes_kind == "music" ? cli::DupeKind::Music
+                                                : cli::DupeKind::All;
+      (void)cli::print_dupes(database, kind, dupes_json, std::cout);
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::cerr << "midisift: " << e.what() << '\n';
     return 1;

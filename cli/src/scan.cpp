@@ -1,20 +1,27 @@
 #include "scan.hpp"
 
+#include <sys/stat.h>
+#include <time.h>
 #include <tbb/concurrent_queue.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fmt/format.h>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <ostream>
+#include <stop_token>
 #include <thread>
 
 #include "file_job.hpp"
 #include "midisift/db/database.hpp"
 #include "midisift/parse/arena.hpp"
+#include "prior_scan.hpp"
 #include "walk.hpp"
 
 namespace midisift::cli {
@@ -22,6 +29,16 @@ namespace midisift::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// CPU time of the calling thread, seconds: what the writer stage costs, without the time its
+// thread spends descheduled on a busy machine.
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 // A pipeline token: the file in flight and the arena its parse allocates from. The arena belongs
 // to the token, not to a thread, because the writer stage reads what the parse stage allocated.
@@ -50,15 +67,123 @@ double peak_rss_mb() {
   return kb / 1024.0;
 }
 
+// Counters the pipeline updates and the progress thread reads.
+struct Counters {
+  std::atomic<std::uint64_t> done{0};   // analysed + unchanged + vanished
+  std::atomic<std::uint64_t> bytes{0};  // of the analysed files
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> total{0};  // files the counting walk found; valid once total_known
+  std::atomic<bool> total_known{false};
+};
+
+std::string format_eta(double seconds) {
+  const auto s = static_cast<long long>(seconds + 0.5);
+  if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// Progress on stderr, from its own thread so that it keeps ticking while a large file is in the
+// parallel stage. On a terminal: one line rewritten in place (a bar once the total is known);
+// elsewhere (a log file, CI): a plain line every `interval`.
+class Progress {
+ public:
+  Progress(const Counters& c, Clock::time_point start, bool tty, double interval_s)
+      : c_(c), start_(start), tty_(tty),
+        interval_(tty ? std::chrono::milliseconds(250)
+                      : std::chrono::milliseconds(static_cast<long long>(std::max(0.05, interval_s) * 1000))),
+        thread_([this](std::stop_token st) { loop(st); }) {}
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  ~Progress() {
+    thread_.request_stop();
+    thread_.join();
+    if (tty_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  void loop(std::stop_token st) {
+    std::mutex m;
+    std::unique_lock lock(m);
+    while (!cv_.wait_for(lock, st, interval_, [] { return false; }) && !st.stop_requested()) print();
+  }
+  void print() const {
+    const double secs = std::max(1e-9, seconds_since(start_));
+    const auto done = c_.done.load();
+    const auto mb = static_cast<double>(c_.bytes.load()) / 1e6;
+    const auto failed = c_.failed.load();
+    const bool known = c_.total_known.load();
+    const auto total = std::max(c_.total.load(), done);
+    const double rate = static_cast<double>(done) / secs;
+    std::string eta = "?";
+    if (known && rate > 0) eta = format_eta(static_cast<double>(total - done) / rate);
+    if (tty_) {
+      std::string head;
+      if (known && total > 0) {
+        constexpr int kWidth = 24;
+        const double frac = static_cast<double>(done) / static_cast<double>(total);
+        const int fill = static_cast<int>(frac * kWidth);
+        head = fmt::format("[{}{}] {:3.0f}% {}/{} files", std::string(static_cast<std::size_t>(fill), '#'),
+                           std::string(static_cast<std::size_t>(kWidth - fill), '.'), frac * 100, done, total);
+      } else {
+        head = fmt::format("{} files (counting)", done);
+      }
+      std::fprintf(stderr, "\r%s  %.1f MB/s  %.0f files/s  ETA %s  failed %llu\033[K", head.c_str(), mb / secs, rate,
+                   eta.c_str(), static_cast<unsigned long long>(failed));
+    } else {
+      const std::string of = known ? fmt::format("/{}", total) : std::string();
+      std::fprintf(stderr, "midisift: progress %llu%s files, %.1f MB/s, %.0f files/s, ETA %s, %llu failed\n",
+                   static_cast<unsigned long long>(done), of.c_str(), mb / secs, rate, eta.c_str(),
+                   static_cast<unsigned long long>(failed));
+    }
+    std::fflush(stderr);
+  }
+
+  const Counters& c_;
+  Clock::time_point start_;
+  bool tty_;
+  std::chrono::milliseconds interval_;
+  std::condition_variable_any cv_;
+  std::jthread thread_;
+};
+
+// The size and modification time the walk stage compares with the stored row; nothing when the
+// path cannot be stat()ed (the parse stage then records why).
+struct Stat {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+std::optional<Stat> stat_file(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+  return Stat{static_cast<std::uint64_t>(st.st_size),
+              static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+std::string by_reason(const std::map<std::string, std::uint64_t>& m) {
+  std::vector<std::pair<std::string, std::uint64_t>> v(m.begin(), m.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string s;
+  for (const auto& [reason, n] : v) {
+    if (!s.empty()) s += ", ";
+    s += fmt::format("{} {}", reason, n);
+  }
+  return s;
+}
+
 }  // namespace
 
 std::string format_summary(const ScanSummary& s) {
   const double mb = static_cast<double>(s.bytes) / 1e6;
   const double secs = s.seconds > 0 ? s.seconds : 1e-9;
-  return fmt::format(
-      "files {}, ok {}, recovered {}, failed {}, {:.1f} MB, {:.2f} s, {:.0f} files/s, {:.1f} MB/s, peak RSS {:.1f} MB",
-      s.files, s.ok, s.recovered, s.failed, mb, s.seconds, static_cast<double>(s.files) / secs, mb / secs,
-      s.peak_rss_mb);
+  std::string out = fmt::format(
+      "files {}, ok {}, recovered {}, failed {}, unchanged {}, missing {}, {:.1f} MB, {:.2f} s, {:.0f} files/s, "
+      "{:.1f} MB/s, peak RSS {:.1f} MB, writer busy {:.0f}% of wall time ({:.0f}% on CPU)",
+      s.files, s.ok, s.recovered, s.failed, s.unchanged, s.missing, mb, s.seconds, static_cast<double>(s.files) / secs,
+      mb / secs, s.peak_rss_mb, 100 * s.writer_seconds / secs, 100 * s.writer_cpu_seconds / secs);
+  if (s.vanished > 0) out += fmt::format(", vanished during the scan {}", s.vanished);
+  if (!s.recovered_by_repair.empty()) out += "\nrecovered, files by repair: " + by_reason(s.recovered_by_repair);
+  if (!s.failed_by_reason.empty()) out += "\nfailed, files by reason: " + by_reason(s.failed_by_reason);
+  return out;
 }
 
 ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
@@ -66,9 +191,17 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   const unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency());
   const unsigned ntokens = jobs * kTokensPerThread;
 
+  // The walk stage and the writer stage are both serial but may run at once on two threads.
+  std::mutex warn_mutex;
+  auto warn = [&](const std::string& w) {
+    const std::lock_guard lock(warn_mutex);
+    warnings << "midisift: " << w << '\n' << std::flush;
+  };
+
   db::Database database(options.database);
+  PriorScan prior(database, options.roots);
   db::Writer writer(database);
-  Walker walker(options.roots, [&](const std::string& w) { warnings << "midisift: " << w << '\n'; });
+  Walker walker(options.roots, warn);
 
   std::vector<std::unique_ptr<Token>> tokens;
   tbb::concurrent_queue<Token*> free_tokens;
@@ -78,35 +211,67 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   }
   const parse::ParseOptions parse_options{options.strict};
   const bool use_arena = options.alloc == AllocStrategy::Arena;
-  const bool show_progress = options.progress && ::isatty(STDERR_FILENO) != 0;
 
   ScanSummary summary;
-  auto last_progress = start;
+  Counters counters;
+  // The total for the progress display comes from a second, cheap walk (names only, no stat) run
+  // beside the scan, so the scan itself never waits for the count.
+  std::optional<std::jthread> counter;
+  std::optional<Progress> progress;
+  if (options.progress) {
+    counter.emplace([&](std::stop_token st) {
+      Walker count_walk(options.roots, nullptr);
+      std::uint64_t n = 0;
+      while (!st.stop_requested() && count_walk.next()) ++n;
+      counters.total = n;
+      counters.total_known = !st.stop_requested();
+    });
+    progress.emplace(counters, start, ::isatty(STDERR_FILENO) != 0, options.progress_interval_s);
+  }
+
+  auto interrupted = [&] { return options.interrupt != nullptr && options.interrupt->load(); };
 
   tbb::task_arena arena(static_cast<int>(jobs));
   arena.execute([&] {
     tbb::parallel_pipeline(
         ntokens,
-        tbb::make_filter<void, Token*>(tbb::filter_mode::serial_in_order,
-                                       [&](tbb::flow_control& fc) -> Token* {
-                                         auto path = walker.next();
-                                         if (!path) {
-                                           fc.stop();
-                                           return nullptr;
-                                         }
-                                         Token* t = nullptr;
-                                         // ntokens tokens exist and at most ntokens are in flight.
-                                         while (!free_tokens.try_pop(t)) std::this_thread::yield();
-                                         t->path = std::move(*path);
-                                         return t;
-                                       }) &
+        tbb::make_filter<void, Token*>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> Token* {
+              for (;;) {
+                if (interrupted()) {
+                  summary.interrupted = true;
+                  fc.stop();
+                  return nullptr;
+                }
+                auto path = walker.next();
+                if (!path) {
+                  fc.stop();
+                  return nullptr;
+                }
+                PriorScan::Entry* known = prior.find(path->native());
+                if (known != nullptr && !options.rescan) {
+                  const auto st = stat_file(*path);
+                  if (st && PriorScan::unchanged(*known, st->size, st->mtime_ns)) {
+                    ++summary.unchanged;
+                    ++counters.done;
+                    continue;
+                  }
+                }
+                Token* t = nullptr;
+                // ntokens tokens exist and at most ntokens are in flight.
+                while (!free_tokens.try_pop(t)) std::this_thread::yield();
+                t->path = std::move(*path);
+                return t;
+              }
+            }) &
             tbb::make_filter<Token*, Token*>(tbb::filter_mode::parallel,
                                              [&](Token* t) {
                                                std::pmr::memory_resource* mr =
                                                    use_arena ? static_cast<std::pmr::memory_resource*>(&t->arena)
                                                              : std::pmr::new_delete_resource();
                                                try {
-                                                 t->job.run(t->path, mr, parse_options);
+                                                 t->job.run(t->path, mr, parse_options, options.access);
                                                } catch (const std::exception& e) {
                                                  // Out of memory or a digest failure: this file
                                                  // fails, the batch goes on.
@@ -119,35 +284,65 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                                                return t;
                                              }) &
             tbb::make_filter<Token*, void>(tbb::filter_mode::serial_in_order, [&](Token* t) {
+              const auto writer_start = Clock::now();
+              const double writer_cpu_start = thread_cpu_seconds();
               const auto& r = t->job.record;
-              writer.add(r);
-              ++summary.files;
-              summary.bytes += r.size_bytes;
-              switch (r.status) {
-                case db::FileStatus::Ok: ++summary.ok; break;
-                case db::FileStatus::Recovered: ++summary.recovered; break;
-                case db::FileStatus::Failed: ++summary.failed; break;
+              if (t->job.vanished()) {
+                // Deleted or renamed since the walk listed it: not part of the collection any
+                // more. An earlier row for it is marked missing, no new row is made.
+                warn(r.path + ": vanished during the scan (deleted or renamed after it was listed)");
+                writer.mark_missing(r.path);
+                ++summary.vanished;
+              } else {
+                writer.add(r);
+                ++summary.files;
+                summary.bytes += r.size_bytes;
+                counters.bytes += r.size_bytes;
+                switch (r.status) {
+                  case db::FileStatus::Ok: ++summary.ok; break;
+                  case db::FileStatus::Recovered: {
+                    ++summary.recovered;
+                    // A file counts once per kind of repair, however often it was made.
+                    std::vector<std::string_view> codes;
+                    for (const auto& d : r.diagnostics) codes.push_back(parse::to_string(d.code));
+                    std::sort(codes.begin(), codes.end());
+                    codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+                    for (const auto c : codes) ++summary.recovered_by_repair[std::string(c)];
+                    break;
+                  }
+                  case db::FileStatus::Failed:
+                    ++summary.failed;
+                    ++counters.failed;
+                    ++summary.failed_by_reason[r.error_code];
+                    break;
+                }
               }
+              ++counters.done;
               t->job.clear();
               if (use_arena) t->arena.reset();
               free_tokens.push(t);
-              if (show_progress) {
-                const auto now = Clock::now();
-                if (now - last_progress > std::chrono::milliseconds(200)) {
-                  last_progress = now;
-                  const double secs = std::chrono::duration<double>(now - start).count();
-                  std::fprintf(stderr, "\r%llu files, %.1f MB, %.0f files/s, %llu failed",
-                               static_cast<unsigned long long>(summary.files),
-                               static_cast<double>(summary.bytes) / 1e6, static_cast<double>(summary.files) / secs,
-                               static_cast<unsigned long long>(summary.failed));
-                }
-              }
+              summary.writer_seconds += seconds_since(writer_start);
+              summary.writer_cpu_seconds += thread_cpu_seconds() - writer_cpu_start;
             }));
   });
+  counter.reset();
+  progress.reset();
+
+  const auto writer_start = Clock::now();
+  const double writer_cpu_start = thread_cpu_seconds();
+  // Rows under the roots that this walk did not find are marked missing: only after a complete
+  // walk, since an interrupted one has not looked everywhere.
+  if (!summary.interrupted) {
+    for (const auto id : prior.unseen(database, options.roots, walker.unreadable())) {
+      writer.mark_missing(id);
+      ++summary.missing;
+    }
+  }
   writer.flush();
-  if (show_progress) std::fprintf(stderr, "\r\033[K");
+  summary.writer_seconds += seconds_since(writer_start);
+  summary.writer_cpu_seconds += thread_cpu_seconds() - writer_cpu_start;
   summary.walk_errors = walker.errors();
-  summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  summary.seconds = seconds_since(start);
   summary.peak_rss_mb = peak_rss_mb();
   return summary;
 }

@@ -24,6 +24,9 @@ Walker::Walker(std::vector<fs::path> roots, Warn warn) : roots_(std::move(roots)
 
 void Walker::warn(const fs::path& p, const std::string& what) {
   ++errors_;
+  std::string folder = p.string();
+  while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+  unreadable_.push_back(std::move(folder));
   if (warn_) warn_(p.string() + ": " + what);
 }
 

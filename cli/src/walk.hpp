@@ -15,7 +15,8 @@ namespace midisift::cli {
 
 /// Walks each root in order, depth first, entries of a folder in byte order of their names (so two
 /// walks of the same tree agree). A root that is a file is yielded whatever its name; folders are
-/// walked recursively (directory symlinks are not followed, so links cannot loop) and yield every
+/// walked recursively (directory symlinks are not followed, so a symlink loop cannot trap the walk
+/// or list a file twice; a scan root that is itself a link is followed) and yield every
 /// non-folder entry with a MIDI extension, including entries that will fail to open (broken links,
 /// unreadable files) so that each still gets a row. A folder that cannot be read is passed to
 /// `warn` and the walk goes on with the rest.
@@ -28,6 +29,8 @@ class Walker {
   [[nodiscard]] std::optional<std::filesystem::path> next();
   /// Roots or folders that could not be walked.
   [[nodiscard]] std::uint64_t errors() const noexcept { return errors_; }
+  /// Their paths, as walked: files stored under them are not known to be gone.
+  [[nodiscard]] const std::vector<std::string>& unreadable() const noexcept { return unreadable_; }
 
  private:
   void warn(const std::filesystem::path& p, const std::string& what);
@@ -41,6 +44,7 @@ class Walker {
   std::size_t next_root_ = 0;
   std::vector<Frame> stack_;
   std::uint64_t errors_ = 0;
+  std::vector<std::string> unreadable_;
 };
 
 }  // namespace midisift::cli

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace midisift::db {
 
@@ -127,6 +128,48 @@ CREATE TABLE loops (
   drum       INTEGER NOT NULL
 );
 CREATE INDEX loops_file ON loops (file_id);
+)sql";
+
+// Schema version 3: incremental scans and the views of db/SCHEMA.md. `missing_since` is set when
+// a scan of a folder no longer finds a file it listed before; the row stays, with its facts, until
+// the file comes back (its row is then rewritten) or someone deletes it.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE files ADD COLUMN missing_since TEXT;
+CREATE VIEW present_files AS SELECT * FROM files WHERE missing_since IS NULL;
+CREATE VIEW byte_duplicates AS
+  SELECT md5, count(*) OVER (PARTITION BY md5) AS copies, path, size_bytes, id AS file_id
+  FROM present_files WHERE md5 IN (SELECT md5 FROM present_files WHERE md5 IS NOT NULL GROUP BY md5 HAVING count(*) > 1);
+CREATE VIEW musical_duplicates AS
+  SELECT fingerprint, count(*) OVER (PARTITION BY fingerprint) AS copies,
+         count(*) OVER (PARTITION BY fingerprint, md5) AS byte_copies, path, md5, id AS file_id
+  FROM present_files
+  WHERE fingerprint IN (SELECT fingerprint FROM present_files WHERE fingerprint IS NOT NULL AND notes > 0
+                        GROUP BY fingerprint HAVING count(DISTINCT md5) > 1);
+CREATE VIEW file_overview AS
+  SELECT id AS file_id, path, status, format, tracks, duration_seconds, notes,
+         CASE WHEN estimated_key_tonic IS NULL THEN NULL
+              ELSE rtrim(substr('C C#D D#E F F#G G#A A#B ', estimated_key_tonic * 2 + 1, 2)) || ' ' || estimated_key_mode
+         END AS estimated_key,
+         key_signature,
+         coalesce(tempo_mean_bpm, initial_bpm) AS tempo_bpm,
+         CASE WHEN coalesce(tempo_mean_bpm, initial_bpm) IS NULL THEN NULL
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 60 THEN 'below 60'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 90 THEN '60-90'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 120 THEN '90-120'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 150 THEN '120-150'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 180 THEN '150-180'
+              ELSE '180 and above' END AS tempo_band,
+         coalesce(time_signature, '4/4 (assumed)') AS time_signature,
+         gm_families, md5, fingerprint
+  FROM present_files;
+CREATE VIEW failures AS
+  SELECT id AS file_id, path, error_code, error, size_bytes FROM present_files WHERE status = 'failed';
+CREATE VIEW repairs AS
+  SELECT d.file_id, f.path, d.code, d.track, d.offset FROM diagnostics d JOIN present_files f ON f.id = d.file_id;
+CREATE VIEW instrument_families AS
+  SELECT i.family, count(DISTINCT i.file_id) AS files, sum(i.notes) AS notes
+  FROM instruments i JOIN present_files f ON f.id = i.file_id GROUP BY i.family;
+CREATE INDEX files_missing ON files (missing_since) WHERE missing_since IS NOT NULL;
 )sql";
 
 // Columns of `files` written by the writer, in binding order.
@@ -275,6 +318,7 @@ void Database::migrate() {
   try {
     if (version < 1) exec(kSchemaV1);
     if (version < 2) exec(kSchemaV2);
+    if (version < 3) exec(kSchemaV3);
     exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     exec("COMMIT");
   } catch (...) {
@@ -283,7 +327,14 @@ void Database::migrate() {
   }
 }
 
-Writer::Writer(Database& db, std::size_t batch_size) : db_(db), batch_size_(batch_size == 0 ? 1 : batch_size) {
+Writer::Writer(Database& db, std::size_t batch_size, std::chrono::milliseconds max_batch_age)
+    : db_(db), batch_size_(batch_size == 0 ? 1 : batch_size), max_batch_age_(max_batch_age) {
+  prepare(&mark_missing_id_,
+          "UPDATE files SET missing_since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+          "WHERE id = ?1 AND missing_since IS NULL");
+  prepare(&mark_missing_path_,
+          "UPDATE files SET missing_since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+          "WHERE path = ?1 AND missing_since IS NULL");
   prepare(&delete_, "DELETE FROM files WHERE path = ?1");
   prepare(&insert_file_, insert_files_sql().c_str());
   prepare(&insert_diag_, "INSERT INTO diagnostics (file_id, code, track, offset) VALUES (?1, ?2, ?3, ?4)");
@@ -297,14 +348,14 @@ Writer::Writer(Database& db, std::size_t batch_size) : db_(db), batch_size_(batc
 
 Writer::~Writer() {
   try {
-    flush();
+    if (!broken_) flush();
   } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; flush() reports
   }
-  sqlite3_finalize(delete_);
-  sqlite3_finalize(insert_file_);
-  sqlite3_finalize(insert_diag_);
-  sqlite3_finalize(insert_instrument_);
-  sqlite3_finalize(insert_loop_);
+  if (pending_ > 0) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  for (sqlite3_stmt* s : {mark_missing_id_, mark_missing_path_, delete_, insert_file_, insert_diag_,
+                          insert_instrument_, insert_loop_}) {
+    sqlite3_finalize(s);
+  }
 }
 
 void Writer::prepare(sqlite3_stmt** stmt, const char* sql) {
@@ -383,15 +434,66 @@ void bind_music(Binder& b, const analyze::MusicalFacts& m) {
 
 }  // namespace
 
+void Writer::fail(const std::string& what, std::string_view path) {
+  std::string msg = what;
+  if (!path.empty()) {
+    msg += " for ";
+    msg += path;
+  }
+  msg += " (database " + db_.path().string() + "): " + sqlite3_errmsg(db_.handle());
+  msg += "; the open batch of " + std::to_string(pending_) + " records was rolled back, " +
+         std::to_string(committed_) + " records committed before it are kept";
+  broken_ = true;
+  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  written_ -= pending_;
+  pending_ = 0;
+  throw Error(msg);
+}
+
+void Writer::begin() {
+  if (broken_) throw Error("the writer for database " + db_.path().string() + " stopped after an earlier error");
+  if (pending_ > 0) return;
+  if (sqlite3_exec(db_.handle(), "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot begin a transaction", {});
+  batch_started_ = std::chrono::steady_clock::now();
+}
+
+void Writer::after_write() {
+  ++written_;
+  ++pending_;
+  if (pending_ >= batch_size_ || std::chrono::steady_clock::now() - batch_started_ >= max_batch_age_) flush();
+}
+
+void Writer::mark_missing(std::int64_t file_id) {
+  begin();
+  sqlite3_bind_int64(mark_missing_id_, 1, file_id);
+  const int rc = sqlite3_step(mark_missing_id_);
+  sqlite3_reset(mark_missing_id_);
+  if (rc != SQLITE_DONE) fail("cannot mark a file missing", "file id " + std::to_string(file_id));
+  after_write();
+}
+
+void Writer::mark_missing(std::string_view path) {
+  begin();
+  sqlite3_bind_text(mark_missing_path_, 1, path.data(), static_cast<int>(path.size()), SQLITE_STATIC);
+  const int rc = sqlite3_step(mark_missing_path_);
+  sqlite3_reset(mark_missing_path_);
+  if (rc != SQLITE_DONE) fail("cannot mark a file missing", path);
+  after_write();
+}
+
 void Writer::add(const FileRecord& r) {
   sqlite3* h = db_.handle();
   auto check = [&](int rc, const char* what) {
     if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-      throw Error(std::string(what) + " for " + r.path + " (database " + db_.path().string() +
-                  "): " + sqlite3_errmsg(h));
+      // The failed statement's bindings may view `r`: clear them before unwinding.
+      for (sqlite3_stmt* st : {delete_, insert_file_, insert_diag_, insert_instrument_, insert_loop_}) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+      }
+      fail(what, r.path);
     }
   };
-  if (pending_ == 0) db_.exec("BEGIN");
+  begin();
 
   sqlite3_bind_text(delete_, 1, r.path.data(), static_cast<int>(r.path.size()), SQLITE_STATIC);
   check(sqlite3_step(delete_), "deleting the previous row");
@@ -481,14 +583,15 @@ void Writer::add(const FileRecord& r) {
     check(sqlite3_step(insert_diag_), "inserting a diagnostic");
     sqlite3_reset(insert_diag_);
   }
-  ++written_;
-  if (++pending_ >= batch_size_) flush();
+  after_write();
 }
 
 void Writer::flush() {
+  if (broken_) throw Error("the writer for database " + db_.path().string() + " stopped after an earlier error");
   if (pending_ == 0) return;
+  if (sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot commit", {});
+  committed_ += pending_;
   pending_ = 0;
-  db_.exec("COMMIT");
 }
 
 StatusCounts count_status(Database& db) {
@@ -508,6 +611,63 @@ StatusCounts count_status(Database& db) {
   }
   sqlite3_finalize(stmt);
   return c;
+}
+
+void for_each_file_under(Database& db, std::string_view root, const std::function<void(const KnownFile&)>& fn) {
+  // path = root, or root/ <= path < root0 ('0' follows '/' in byte order): a range on the index.
+  std::string lo(root), hi(root);
+  lo += '/';
+  hi += '0';
+  std::vector<std::string> params{std::string(root), lo, hi};
+  // A root "/" would give "//" and "/0": everything starting with "/" is under it.
+  if (root == "/") params = {"/", "/", "0"};
+  query(db,
+        "SELECT id, path, size_bytes, mtime_ns, missing_since IS NOT NULL FROM files "
+        "WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path",
+        params, [&](Row row) {
+          KnownFile k;
+          k.id = std::stoll(std::string(*row[0]));
+          k.path = *row[1];
+          k.size_bytes = std::stoull(std::string(*row[2]));
+          if (row[3]) k.mtime_ns = std::stoll(std::string(*row[3]));
+          k.missing = *row[4] == "1";
+          fn(k);
+        });
+}
+
+void query(Database& db, std::string_view sql, std::span<const std::string> params, const std::function<void(Row)>& fn) {
+  sqlite3_stmt* stmt = nullptr;
+  auto fail = [&](const char* what) {
+    std::string msg = std::string(what) + " (database " + db.path().string() + "): " + sqlite3_errmsg(db.handle());
+    sqlite3_finalize(stmt);
+    throw Error(msg);
+  };
+  if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+    fail("cannot prepare a query");
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    sqlite3_bind_text(stmt, static_cast<int>(i + 1), params[i].data(), static_cast<int>(params[i].size()),
+                      SQLITE_STATIC);
+  }
+  const int ncols = sqlite3_column_count(stmt);
+  std::vector<std::optional<std::string_view>> cols(static_cast<std::size_t>(ncols));
+  int rc = 0;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    for (int c = 0; c < ncols; ++c) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+      cols[static_cast<std::size_t>(c)] =
+          t ? std::optional<std::string_view>(std::string_view(t, static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))))
+            : std::nullopt;
+    }
+    try {
+      fn(Row(cols));
+    } catch (...) {
+      sqlite3_finalize(stmt);
+      throw;
+    }
+  }
+  if (rc != SQLITE_DONE) fail("query failed");
+  sqlite3_finalize(stmt);
 }
 
 }  // namespace midisift::db

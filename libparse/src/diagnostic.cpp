@@ -44,6 +44,8 @@ std::string_view to_string(Fatal code) noexcept {
     case Fatal::TruncatedHeader: return "truncated_header";
     case Fatal::NoTracks: return "no_tracks";
     case Fatal::StrictViolation: return "strict_violation";
+    case Fatal::Vanished: return "vanished";
+    case Fatal::Unstable: return "changed_while_reading";
   }
   return "unknown";
 }
@@ -59,6 +61,8 @@ std::string_view sentence(Fatal code) noexcept {
     case Fatal::TruncatedHeader: return "file ends inside the MThd header";
     case Fatal::NoTracks: return "header declares tracks but no MTrk chunk was found";
     case Fatal::StrictViolation: return "strict mode refused a repair";
+    case Fatal::Vanished: return "file vanished before it could be read";
+    case Fatal::Unstable: return "file changed while it was being read";
   }
   return "unknown failure";
 }

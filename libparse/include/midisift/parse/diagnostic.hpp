@@ -22,6 +22,8 @@ enum class Fatal : std::uint8_t {
   TruncatedHeader,  ///< the file ends inside the MThd chunk's first 6 data bytes
   NoTracks,         ///< a valid header but no MTrk chunk could be found
   StrictViolation,  ///< strict mode: the first repair below became a failure
+  Vanished,         ///< the path was listed but no longer exists when it is opened
+  Unstable,         ///< size or modification time changed while the file was read (still being written)
 };
 
 /// A repair the lenient reader made. Each names a departure from SMF 1.0 (MMA, 1996) that real
