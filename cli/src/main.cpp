@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
                      "unchanged since the last scan are skipped");
   scan_cmd->add_flag("-q,--quiet", quiet, "No progress and no summary (warnings and errors still go to stderr)");
   scan_cmd->add_option("--progress-interval", scan.progress_interval_s,
-                       "Seconds between progress lines when stderr is not a terminal")
+                       "Seconds between progress lines when stderr is not a terminal (a terminal's bar is redrawn "
+                       "10 times a second)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 

@@ -89,8 +89,9 @@ class Progress {
  public:
   Progress(const Counters& c, Clock::time_point start, bool tty, double interval_s)
       : c_(c), start_(start), tty_(tty),
-        interval_(tty ? std::chrono::milliseconds(250)
-                      : std::chrono::milliseconds(static_cast<long long>(std::max(0.05, interval_s) * 1000))),
+        // A bar is redrawn often (10 times a second, or faster if asked); log lines every interval.
+        interval_(std::chrono::milliseconds(
+            static_cast<long long>(std::max(0.01, tty ? std::min(0.1, interval_s) : interval_s) * 1000))),
         thread_([this](std::stop_token st) { loop(st); }) {}
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;

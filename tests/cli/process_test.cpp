@@ -1,0 +1,334 @@
+// The real `midisift` executable under the conditions of a long scan: signals, kill -9, terminals
+// and logs, full and read-only disks, unreadable entries, odd names. Each test runs the binary as
+// a child process.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <regex>
+#include <string>
+#include <thread>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "collection.hpp"
+#include "temp_dir.hpp"
+
+namespace midisift::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace midisift::test;
+using namespace std::chrono_literals;
+
+// A running midisift whose stdout and stderr come back through one pipe (or a pseudo-terminal).
+class Child {
+ public:
+  // `prefix`: words run before the binary (e.g. setpriv to drop root). `tty`: stdout and stderr
+  // are a pseudo-terminal, as in an interactive shell.
+  explicit Child(const std::vector<std::string>& args, bool tty = false, const std::vector<std::string>& prefix = {}) {
+    std::vector<std::string> argv = prefix;
+    argv.emplace_back(MIDISIFT_BINARY);
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (tty) {
+      pid_ = ::forkpty(&fd_, nullptr, nullptr, nullptr);
+      if (pid_ == 0) exec(argv);
+    } else {
+      int p[2];
+      EXPECT_EQ(::pipe(p), 0);
+      pid_ = ::fork();
+      if (pid_ == 0) {
+        ::dup2(p[1], 1);
+        ::dup2(p[1], 2);
+        ::close(p[0]);
+        ::close(p[1]);
+        exec(argv);
+      }
+      ::close(p[1]);
+      fd_ = p[0];
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0 && status_ < 0) {
+      ::kill(pid_, SIGKILL);
+      (void)wait();
+    }
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  // Reads output until `needle` appears or `timeout` passes; true if it appeared.
+  bool read_until(const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out_.find(needle) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) return false;
+    }
+    return true;
+  }
+  void signal(int sig) const { ::kill(pid_, sig); }
+  // Waits for the exit; the exit status, or 128 + the signal that ended it (as a shell says).
+  int wait() {
+    while (read_some(-1)) {
+    }
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return status_;
+  }
+  [[nodiscard]] const std::string& out() const { return out_; }
+
+ private:
+  [[noreturn]] static void exec(const std::vector<std::string>& argv) {
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execvp(a[0], a.data());
+    std::perror("exec");
+    ::_exit(127);
+  }
+  bool read_some(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return false;
+    char buf[4096];
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n <= 0) return false;  // EOF (or EIO when a pty's child has exited)
+    out_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  int status_ = -1;
+  std::string out_;
+};
+
+// Tests that need permissions to bite: as root, run midisift as `nobody` through setpriv
+// (util-linux); otherwise as the current user.
+std::vector<std::string> unprivileged() {
+  if (::geteuid() != 0) return {};
+  return {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+}
+
+// One synthetic collection of 3,000 songs for the whole suite, and the database an uninterrupted
+// scan makes of it: the reference every interrupted scan must end up equal to.
+class LongScan : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    make_songs(root(), kSongs, 150);
+    Child c({"scan", root().string(), "--db", reference().string(), "-q"});
+    ASSERT_EQ(c.wait(), 0) << c.out();
+    reference_snapshot_ = new std::string(snapshot(reference()));
+  }
+  static void TearDownTestSuite() {
+    delete reference_snapshot_;
+    delete dir_;
+  }
+  static fs::path root() { return dir_->path() / "songs"; }
+  static fs::path reference() { return dir_->path() / "reference.db"; }
+  static constexpr int kSongs = 3000;
+  static TempDir* dir_;
+  static std::string* reference_snapshot_;
+};
+TempDir* LongScan::dir_ = nullptr;
+std::string* LongScan::reference_snapshot_ = nullptr;
+
+TEST_F(LongScan, SigintCommitsFinishedWorkExitsWith130AndTheNextScanFinishes) {
+  TempDir dir;
+  const auto db = dir.path() / "x.db";
+  for (const int sig : {SIGINT, SIGTERM}) {
+    fs::remove(db);
+    Child c({"scan", root().string(), "--db", db.string(), "-j", "1", "--progress-interval", "0.05"});
+    ASSERT_TRUE(c.read_until("midisift: progress", 20s)) << c.out();
+    c.signal(sig);
+    ASSERT_EQ(c.wait(), 130) << c.out();
+    EXPECT_NE(c.out().find("midisift: interrupted;"), std::string::npos) << c.out();
+    EXPECT_NE(c.out().find("Run the same command again to continue"), std::string::npos) << c.out();
+    EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+    const int stored = std::stoi(query(db, "SELECT count(*) FROM files"));
+    // The summary line says how many files this run analysed: all of them are in the database.
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(c.out(), m, std::regex("files (\\d+), ok"))) << c.out();
+    EXPECT_EQ(std::stoi(m[1]), stored);
+    EXPECT_GT(stored, 0);
+    EXPECT_LT(stored, kSongs) << "the signal came after the scan had finished: make the collection larger";
+    Child again({"scan", root().string(), "--db", db.string()});
+    ASSERT_EQ(again.wait(), 0) << again.out();
+    EXPECT_NE(again.out().find("unchanged " + std::to_string(stored)), std::string::npos) << again.out();
+    EXPECT_EQ(snapshot(db), *reference_snapshot_);
+  }
+}
+
+TEST_F(LongScan, KillNineAtAnyMomentLeavesAnIntactDatabaseThatTheNextScanCompletes) {
+  TempDir dir;
+  const auto db = dir.path() / "x.db";
+  int killed_mid_scan = 0;
+  for (const auto delay : {5ms, 40ms, 90ms, 160ms, 250ms, 400ms, 700ms}) {
+    Child c({"scan", root().string(), "--db", db.string(), "-j", "2", "-q"});
+    std::this_thread::sleep_for(delay);
+    c.signal(SIGKILL);
+    if (c.wait() == 128 + SIGKILL) ++killed_mid_scan;
+    ASSERT_EQ(query(db, "PRAGMA integrity_check"), "ok") << "after kill -9 at " << delay.count() << " ms";
+  }
+  EXPECT_GE(killed_mid_scan, 3) << "most kills must land while the scan runs";
+  Child last({"scan", root().string(), "--db", db.string()});
+  ASSERT_EQ(last.wait(), 0) << last.out();
+  EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(snapshot(db), *reference_snapshot_);
+}
+
+TEST_F(LongScan, PlainProgressLinesWhenStderrIsNotATerminal) {
+  TempDir dir;
+  Child c({"scan", root().string(), "--db", (dir.path() / "x.db").string(), "-j", "1", "--progress-interval", "0.05"});
+  ASSERT_EQ(c.wait(), 0) << c.out();
+  const std::regex line("midisift: progress (\\d+)(/(\\d+))? files, [0-9.]+ MB/s, \\d+ files/s, ETA [0-9:?]+, 0 failed\n");
+  const auto lines = std::distance(std::sregex_iterator(c.out().begin(), c.out().end(), line), std::sregex_iterator());
+  EXPECT_GE(lines, 2) << c.out();
+  EXPECT_EQ(c.out().find('\r'), std::string::npos) << "no carriage returns in a log";
+  EXPECT_NE(c.out().find("/3000 files"), std::string::npos) << "the total, once counted: " << c.out();
+}
+
+TEST_F(LongScan, ProgressBarOnATerminal) {
+  TempDir dir;
+  Child c({"scan", root().string(), "--db", (dir.path() / "x.db").string(), "-j", "1", "--progress-interval", "0.02"},
+          /*tty=*/true);
+  ASSERT_EQ(c.wait(), 0) << c.out();
+  EXPECT_TRUE(std::regex_search(c.out(), std::regex("\r\\[#*\\.*\\] +\\d+% \\d+/3000 files  [0-9.]+ MB/s  \\d+ files/s  ETA "
+                                                    "\\d+:\\d\\d  failed 0")))
+      << c.out();
+  EXPECT_NE(c.out().find("files 3000, ok 3000"), std::string::npos) << c.out();
+}
+
+TEST_F(LongScan, QuietPrintsNothing) {
+  TempDir dir;
+  Child c({"scan", root().string(), "--db", (dir.path() / "x.db").string(), "-q", "--progress-interval", "0.05"});
+  ASSERT_EQ(c.wait(), 0);
+  EXPECT_EQ(c.out(), "");
+}
+
+TEST_F(LongScan, AFullDiskStopsTheScanClearlyAndKeepsCommittedWork) {
+  TempDir dir;
+  const auto db = dir.path() / "x.db";
+  // RLIMIT_FSIZE makes writes past 1 MB fail with EFBIG, as a full disk fails them with ENOSPC
+  // (SIGXFSZ ignored, so the write returns the error instead of killing the process).
+  const std::string cmd = "trap '' XFSZ; ulimit -f 2048; exec \"$@\"";
+  Child c({"scan", root().string(), "--db", db.string(), "-j", "2", "-q"}, false, {"/bin/sh", "-c", cmd, "sh"});
+  ASSERT_EQ(c.wait(), 1) << c.out();
+  EXPECT_NE(c.out().find(db.string()), std::string::npos) << c.out();
+  EXPECT_NE(c.out().find("scan stopped; fix the cause (disk space, permissions)"), std::string::npos) << c.out();
+  EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(c.out(), m, std::regex("(\\d+) records committed before it are kept"))) << c.out();
+  EXPECT_EQ(query(db, "SELECT count(*) FROM files"), m[1].str());
+  EXPECT_LT(std::stoi(m[1]), kSongs);
+  Child resume({"scan", root().string(), "--db", db.string(), "-q"});
+  ASSERT_EQ(resume.wait(), 0) << resume.out();
+  EXPECT_EQ(snapshot(db), *reference_snapshot_);
+}
+
+TEST(Process, AReadOnlyDatabaseIsAClearErrorAndIsLeftAsItWas) {
+  TempDir dir;
+  write_file(dir.path() / "c" / "a.mid", numbered_song(1, 10));
+  const auto db = dir.path() / "ro" / "x.db";
+  fs::create_directories(db.parent_path());
+  {
+    Child c({"scan", (dir.path() / "c").string(), "--db", db.string(), "-q"});
+    ASSERT_EQ(c.wait(), 0) << c.out();
+  }
+  write_file(dir.path() / "c" / "b.mid", numbered_song(2, 10));
+  fs::permissions(db, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(db.parent_path(), fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                        fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  Child c({"scan", (dir.path() / "c").string(), "--db", db.string(), "-q"}, false, unprivileged());
+  EXPECT_EQ(c.wait(), 1) << c.out();
+  EXPECT_NE(c.out().find(db.string()), std::string::npos) << c.out();
+  EXPECT_TRUE(c.out().find("readonly") != std::string::npos || c.out().find("unable to open") != std::string::npos)
+      << c.out();
+  fs::permissions(db.parent_path(), fs::perms::owner_all);
+  EXPECT_EQ(query(db, "SELECT count(*) FROM files"), "1");
+  EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(Process, UnreadableFilesAndFoldersAreReportedAndTheRestIsScanned) {
+  TempDir dir;
+  const auto c = dir.path() / "c";
+  write_file(c / "ok.mid", numbered_song(1, 10));
+  write_file(c / "secret.mid", numbered_song(2, 10));
+  write_file(c / "locked" / "inside.mid", numbered_song(3, 10));
+  fs::permissions(c / "secret.mid", fs::perms::none);
+  fs::permissions(c / "locked", fs::perms::none);
+  // The database folder must be writable by the unprivileged user.
+  fs::create_directories(dir.path() / "db");
+  fs::permissions(dir.path() / "db", fs::perms::all);
+  fs::permissions(dir.path(), fs::perms::all);
+  const auto db = dir.path() / "db" / "x.db";
+  Child s({"scan", c.string(), "--db", db.string()}, false, unprivileged());
+  EXPECT_EQ(s.wait(), 1) << "an unreadable folder makes the exit status 1: " << s.out();
+  EXPECT_NE(s.out().find("locked: cannot read folder: Permission denied"), std::string::npos) << s.out();
+  fs::permissions(c / "locked", fs::perms::owner_all);
+  EXPECT_EQ(query(db, "SELECT path, status, error_code, error FROM files ORDER BY path"),
+            (c / "ok.mid").string() + "|ok|NULL|NULL\n" + (c / "secret.mid").string() +
+                "|failed|io_error|Permission denied");
+}
+
+TEST(Process, SymlinkLoopsNonUtf8NamesAndFifosAreScannedWithoutHanging) {
+  TempDir dir;
+  const auto c = dir.path() / "c";
+  write_file(c / "caf\xe9.mid", numbered_song(1, 10));  // Latin-1 e-acute: not UTF-8
+  fs::create_directory_symlink(c, c / "loop");          // c/loop -> c
+  fs::create_symlink(c / "self.mid", c / "self.mid");   // a link to itself
+  ASSERT_EQ(::mkfifo((c / "pipe.mid").c_str(), 0600), 0);
+  const auto db = dir.path() / "x.db";
+  Child s({"scan", c.string(), "--db", db.string()});
+  ASSERT_EQ(s.wait(), 0) << s.out();
+  EXPECT_EQ(query(db, "SELECT hex(substr(path, -8)), status, error_code FROM files ORDER BY path"),
+            "636166E92E6D6964|ok|NULL\n"          // "caf\xe9.mid", bytes kept as they are
+            "706970652E6D6964|failed|not_a_file\n"  // "pipe.mid"
+            "73656C662E6D6964|failed|io_error");     // "self.mid"
+  EXPECT_EQ(query(db, "SELECT error FROM files WHERE path LIKE '%self.mid'"), "Too many levels of symbolic links");
+}
+
+TEST(Process, StatsAndDupesReadTheDatabase) {
+  TempDir dir;
+  const auto c = dir.path() / "c";
+  write_file(c / "a.mid", numbered_song(1, 40));
+  write_file(c / "copy_of_a.mid", numbered_song(1, 40));
+  write_file(c / "b.mid", numbered_song(2, 40));
+  write_file(c / "bad.mid", {'n', 'o', 'p', 'e'});
+  const auto db = dir.path() / "x.db";
+  Child s({"scan", c.string(), "--db", db.string(), "-q"});
+  ASSERT_EQ(s.wait(), 0) << s.out();
+
+  Child stats({"stats", "--db", db.string()});
+  ASSERT_EQ(stats.wait(), 0) << stats.out();
+  EXPECT_NE(stats.out().find(": 4 files ("), std::string::npos) << stats.out();
+  EXPECT_NE(stats.out().find("status: ok 3, failed 1"), std::string::npos) << stats.out();
+  EXPECT_NE(stats.out().find("format: 1 3, none 1"), std::string::npos) << stats.out();
+  EXPECT_NE(stats.out().find("duplicates: 1 groups of byte-identical files (1 redundant copies)"), std::string::npos)
+      << stats.out();
+  EXPECT_NE(stats.out().find("failures: not_midi 1"), std::string::npos) << stats.out();
+
+  Child dupes({"dupes", "--db", db.string(), "--json"});
+  ASSERT_EQ(dupes.wait(), 0) << dupes.out();
+  const auto j = nlohmann::json::parse(dupes.out());
+  EXPECT_EQ(j["kind"], "bytes");
+  ASSERT_EQ(j["files"].size(), 2U);
+  EXPECT_EQ(j["files"][0]["path"], (c / "a.mid").string());
+  EXPECT_EQ(j["files"][1]["path"], (c / "copy_of_a.mid").string());
+
+  Child none({"stats", "--db", (dir.path() / "nothing.db").string()});
+  EXPECT_EQ(none.wait(), 1);
+  EXPECT_NE(none.out().find("no database"), std::string::npos) << none.out();
+  EXPECT_FALSE(fs::exists(dir.path() / "nothing.db")) << "stats never creates a database";
+}
+
+}  // namespace
+}  // namespace midisift::cli
