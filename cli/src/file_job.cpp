@@ -14,7 +14,9 @@ void FileJob::run(const std::filesystem::path& path, std::pmr::memory_resource* 
   if (!input.open(path, open_error, access)) {
     vanished_ = open_error.code == parse::Fatal::Vanished;
     record.size_bytes = input.size();
-    if (input.mtime_ns() != 0) record.mtime_ns = input.mtime_ns();
+    // A file that changed while it was read keeps no modification time, so that the next scan
+    // cannot take it for unchanged and reads it again.
+    if (input.mtime_ns() != 0 && open_error.code != parse::Fatal::Unstable) record.mtime_ns = input.mtime_ns();
     record.status = db::FileStatus::Failed;
     record.error_code = parse::to_string(open_error.code);
     record.error = open_error.message;

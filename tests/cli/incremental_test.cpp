@@ -10,6 +10,7 @@
 #include "collection.hpp"
 #include "file_job.hpp"
 #include "midisift/parse/arena.hpp"
+#include "prior_scan.hpp"
 #include "scan.hpp"
 #include "temp_dir.hpp"
 
@@ -169,6 +170,22 @@ TEST(Incremental, AnInterruptStopsTheWalkCommitsWhatIsDoneAndMarksNothingMissing
   EXPECT_EQ(s.files, 0U);
   EXPECT_EQ(s.missing, 0U) << "an interrupted walk has not looked everywhere";
   EXPECT_EQ(query(o.database, "SELECT count(*) FROM present_files"), "20");
+}
+
+TEST(Incremental, ARowWithoutModificationTimeIsNeverUnchanged) {
+  // Files that changed while being read are stored without mtime_ns: the next scan retries them.
+  PriorScan::Entry e;
+  e.size_bytes = 100;
+  e.mtime_ns = 5;
+  e.has_mtime = true;
+  EXPECT_TRUE(PriorScan::unchanged(e, 100, 5));
+  EXPECT_FALSE(PriorScan::unchanged(e, 101, 5));
+  EXPECT_FALSE(PriorScan::unchanged(e, 100, 6));
+  e.has_mtime = false;
+  EXPECT_FALSE(PriorScan::unchanged(e, 100, 5));
+  e.has_mtime = true;
+  e.missing = true;
+  EXPECT_FALSE(PriorScan::unchanged(e, 100, 5));
 }
 
 TEST(Incremental, AVanishedFileIsToldApartFromAFailedOne) {
