@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cctype>
 #include <cstring>
-#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -110,6 +111,23 @@ class Child {
   std::string out_;
 };
 
+// The decimal number right after (or right before) the first `phrase` in `text`; -1 if none.
+// (Plain parsing: GCC 12 warns falsely inside <regex> under the sanitizers.)
+long long number_after(const std::string& text, const std::string& phrase) {
+  const auto at = text.find(phrase);
+  if (at == std::string::npos) return -1;
+  std::size_t i = at + phrase.size(), j = i;
+  while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j])) != 0) ++j;
+  return j > i ? std::stoll(text.substr(i, j - i)) : -1;
+}
+long long number_before(const std::string& text, const std::string& phrase) {
+  const auto at = text.find(phrase);
+  if (at == std::string::npos) return -1;
+  std::size_t i = at;
+  while (i > 0 && std::isdigit(static_cast<unsigned char>(text[i - 1])) != 0) --i;
+  return i < at ? std::stoll(text.substr(i, at - i)) : -1;
+}
+
 // Tests that need permissions to bite: as root, run midisift as `nobody` through setpriv
 // (util-linux); otherwise as the current user.
 std::vector<std::string> unprivileged() {
@@ -155,9 +173,7 @@ TEST_F(LongScan, SigintCommitsFinishedWorkExitsWith130AndTheNextScanFinishes) {
     EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
     const int stored = std::stoi(query(db, "SELECT count(*) FROM files"));
     // The summary line says how many files this run analysed: all of them are in the database.
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(c.out(), m, std::regex("files (\\d+), ok"))) << c.out();
-    EXPECT_EQ(std::stoi(m[1]), stored);
+    EXPECT_EQ(number_after(c.out(), "files "), stored) << c.out();
     EXPECT_GT(stored, 0);
     EXPECT_LT(stored, kSongs) << "the signal came after the scan had finished: make the collection larger";
     Child again({"scan", root().string(), "--db", db.string()});
@@ -176,6 +192,7 @@ TEST_F(LongScan, KillNineAtAnyMomentLeavesAnIntactDatabaseThatTheNextScanComplet
     std::this_thread::sleep_for(delay);
     c.signal(SIGKILL);
     if (c.wait() == 128 + SIGKILL) ++killed_mid_scan;
+    if (!fs::exists(db)) continue;  // killed before it made the database
     ASSERT_EQ(query(db, "PRAGMA integrity_check"), "ok") << "after kill -9 at " << delay.count() << " ms";
   }
   EXPECT_GE(killed_mid_scan, 3) << "most kills must land while the scan runs";
@@ -189,8 +206,16 @@ TEST_F(LongScan, PlainProgressLinesWhenStderrIsNotATerminal) {
   TempDir dir;
   Child c({"scan", root().string(), "--db", (dir.path() / "x.db").string(), "-j", "1", "--progress-interval", "0.05"});
   ASSERT_EQ(c.wait(), 0) << c.out();
-  const std::regex line("midisift: progress (\\d+)(/(\\d+))? files, [0-9.]+ MB/s, \\d+ files/s, ETA [0-9:?]+, 0 failed\n");
-  const auto lines = std::distance(std::sregex_iterator(c.out().begin(), c.out().end(), line), std::sregex_iterator());
+  int lines = 0;
+  std::istringstream in(c.out());
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("midisift: progress ")) continue;
+    ++lines;
+    EXPECT_GE(number_after(line, "midisift: progress "), 0) << line;
+    for (const char* part : {" files, ", " MB/s, ", " files/s, ETA ", ", 0 failed"}) {
+      EXPECT_NE(line.find(part), std::string::npos) << part << " in: " << line;
+    }
+  }
   EXPECT_GE(lines, 2) << c.out();
   EXPECT_EQ(c.out().find('\r'), std::string::npos) << "no carriage returns in a log";
   EXPECT_NE(c.out().find("/3000 files"), std::string::npos) << "the total, once counted: " << c.out();
@@ -201,9 +226,17 @@ TEST_F(LongScan, ProgressBarOnATerminal) {
   Child c({"scan", root().string(), "--db", (dir.path() / "x.db").string(), "-j", "1", "--progress-interval", "0.02"},
           /*tty=*/true);
   ASSERT_EQ(c.wait(), 0) << c.out();
-  EXPECT_TRUE(std::regex_search(c.out(), std::regex("\r\\[#*\\.*\\] +\\d+% \\d+/3000 files  [0-9.]+ MB/s  \\d+ files/s  ETA "
-                                                    "\\d+:\\d\\d  failed 0")))
-      << c.out();
+  // A redrawn bar: "\r[#####...] 45% 1350/3000 files  12.3 MB/s  6789 files/s  ETA 0:01  failed 0\033[K"
+  const auto bar = c.out().find("/3000 files  ");
+  ASSERT_NE(bar, std::string::npos) << c.out();
+  const auto start = c.out().rfind("\r[", bar);
+  ASSERT_NE(start, std::string::npos) << c.out();
+  const std::string line = c.out().substr(start, c.out().find('\033', bar) - start);
+  EXPECT_NE(line.find("] "), std::string::npos) << line;
+  EXPECT_NE(line.find("% "), std::string::npos) << line;
+  for (const char* part : {" MB/s  ", " files/s  ETA ", "  failed 0"}) {
+    EXPECT_NE(line.find(part), std::string::npos) << part << " in: " << line;
+  }
   EXPECT_NE(c.out().find("files 3000, ok 3000"), std::string::npos) << c.out();
 }
 
@@ -225,10 +258,10 @@ TEST_F(LongScan, AFullDiskStopsTheScanClearlyAndKeepsCommittedWork) {
   EXPECT_NE(c.out().find(db.string()), std::string::npos) << c.out();
   EXPECT_NE(c.out().find("scan stopped; fix the cause (disk space, permissions)"), std::string::npos) << c.out();
   EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(c.out(), m, std::regex("(\\d+) records committed before it are kept"))) << c.out();
-  EXPECT_EQ(query(db, "SELECT count(*) FROM files"), m[1].str());
-  EXPECT_LT(std::stoi(m[1]), kSongs);
+  const long long committed = number_before(c.out(), " records committed before it are kept");
+  ASSERT_GE(committed, 0) << c.out();
+  EXPECT_EQ(query(db, "SELECT count(*) FROM files"), std::to_string(committed));
+  EXPECT_LT(committed, kSongs);
   Child resume({"scan", root().string(), "--db", db.string(), "-q"});
   ASSERT_EQ(resume.wait(), 0) << resume.out();
   EXPECT_EQ(snapshot(db), *reference_snapshot_);
