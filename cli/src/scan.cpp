@@ -284,7 +284,9 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                                                }
                                                return t;
                                              }) &
-            tbb::make_filter<Token*, void>(tbb::filter_mode::serial_in_order, [&](Token* t) {
+            // Out of order: rows are keyed by path, so the writer takes each file as it is ready
+            // and one large file does not hold back the small ones finished after it.
+            tbb::make_filter<Token*, void>(tbb::filter_mode::serial_out_of_order, [&](Token* t) {
               const auto writer_start = Clock::now();
               const double writer_cpu_start = thread_cpu_seconds();
               const auto& r = t->job.record;

@@ -1,5 +1,5 @@
 // `midisift scan`: walk, then a oneTBB parallel_pipeline (serial in-order walk and incremental
-// check, parallel read + parse + analyse, serial in-order SQLite writer), with progress on stderr.
+// check, parallel read + parse + analyse, serial out-of-order SQLite writer), with progress on stderr.
 #pragma once
 
 #include <atomic>
