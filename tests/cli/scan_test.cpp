@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "collection.hpp"
 #include "scan.hpp"
 #include "smf_builder.hpp"
 #include "song_builder.hpp"
@@ -18,11 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace midisift::test;
 
-void write(const fs::path& p, const Bytes& b) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
 Bytes good_file(std::uint8_t pitch) {
   return cat({mthd(1, 2, 96), mtrk(cat({{0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20}, kEot})),
               mtrk(cat({{0x00, 0x90, pitch, 0x40}, {0x60, 0x80, pitch, 0x00}, kEot}))});
@@ -31,37 +27,15 @@ Bytes good_file(std::uint8_t pitch) {
 // A folder with every kind of entry a scan meets: good, damaged, empty, not MIDI, a folder named
 // like a MIDI file, names in other cases, files to ignore.
 void make_collection(const fs::path& root) {
-  write(root / "a.mid", good_file(60));
-  write(root / "sub" / "b.MID", good_file(62));
-  write(root / "sub" / "deeper" / "c.kar", good_file(64));
-  write(root / "damaged.midi", cat({mthd(0, 1, 96), mtrk({0x00, 0x90, 0x3C, 0x40})}));  // no End of Track
-  write(root / "empty.mid", {});
-  write(root / "text.mid", {'n', 'o', 't', ' ', 'm', 'i', 'd', 'i', ' ', 'a', 't', ' ', 'a', 'l', 'l'});
-  write(root / "notes.txt", {'x'});
+  write_file(root / "a.mid", good_file(60));
+  write_file(root / "sub" / "b.MID", good_file(62));
+  write_file(root / "sub" / "deeper" / "c.kar", good_file(64));
+  write_file(root / "damaged.midi", cat({mthd(0, 1, 96), mtrk({0x00, 0x90, 0x3C, 0x40})}));  // no End of Track
+  write_file(root / "empty.mid", {});
+  write_file(root / "text.mid", {'n', 'o', 't', ' ', 'm', 'i', 'd', 'i', ' ', 'a', 't', ' ', 'a', 'l', 'l'});
+  write_file(root / "notes.txt", {'x'});
   fs::create_directories(root / "folder.mid" / "inner");
-  write(root / "folder.mid" / "inner" / "d.smf", good_file(65));
-}
-
-std::string query(const fs::path& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      if (!out.empty()) out += '\n';
-      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-        if (c > 0) out += '|';
-        const auto* t = sqlite3_column_text(stmt, c);
-        out += t ? reinterpret_cast<const char*>(t) : "NULL";
-      }
-    }
-  } else {
-    out = std::string("SQL error: ") + sqlite3_errmsg(db);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
+  write_file(root / "folder.mid" / "inner" / "d.smf", good_file(65));
 }
 
 TEST(Scan, EveryFileGetsARowAndFailuresDoNotStopTheBatch) {
@@ -191,9 +165,9 @@ TEST(Scan, StoresTheMusicalAnalysisAndGroupsMusicalDuplicates) {
     for (std::uint32_t i = 0; i < 4; ++i) drums.notes.push_back({b * 384 + i * 96, b * 384 + i * 96 + 24, 36, 9});
   }
   fs::create_directories(dir.path() / "m");
-  write(dir.path() / "m" / "a.mid", song(96, {scale, drums}));
-  write(dir.path() / "m" / "b.mid", song(192, {[&] { auto d = drums; for (auto& n : d.notes) { n.onset *= 2; n.offset *= 2; } return d; }(), doubled}, {true, true}));
-  write(dir.path() / "m" / "c.mid", song(96, {up, drums}));
+  write_file(dir.path() / "m" / "a.mid", song(96, {scale, drums}));
+  write_file(dir.path() / "m" / "b.mid", song(192, {[&] { auto d = drums; for (auto& n : d.notes) { n.onset *= 2; n.offset *= 2; } return d; }(), doubled}, {true, true}));
+  write_file(dir.path() / "m" / "c.mid", song(96, {up, drums}));
   const fs::path db = dir.path() / "m.db";
   ScanOptions o;
   o.roots = {dir.path() / "m"};
@@ -252,7 +226,7 @@ TEST(Cli, InfoJsonGivesTheFacts) {
 TEST(Cli, InfoJsonSurvivesNonUtf8FileNames) {
   TempDir dir;
   const fs::path odd = dir.path() / "caf\xe9.mid";  // Latin-1 e-acute: not UTF-8
-  write(odd, good_file(60));
+  write_file(odd, good_file(60));
   const auto r = run("info --json '" + odd.string() + "'");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
