@@ -177,7 +177,8 @@ TEST(Scan, StoresTheMusicalAnalysisAndGroupsMusicalDuplicates) {
   std::ostringstream warnings;
   ASSERT_EQ(run_scan(o, warnings).failed, 0U) << warnings.str();
   EXPECT_EQ(query(db, "SELECT count(DISTINCT md5), count(DISTINCT fingerprint) FROM files"), "3|2");
-  EXPECT_EQ(query(db, "SELECT group_concat(substr(path, -5), ',') FROM files GROUP BY fingerprint HAVING count(*) > 1"),
+  EXPECT_EQ(query(db, "SELECT min(substr(path, -5)) || ',' || max(substr(path, -5)) FROM files GROUP BY fingerprint "
+                      "HAVING count(*) > 1"),
             "a.mid,b.mid");
   EXPECT_EQ(query(db, "SELECT estimated_key_tonic, estimated_key_mode FROM files ORDER BY path"),
             "0|major\n0|major\n1|major");
