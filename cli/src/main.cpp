@@ -10,11 +10,14 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "file_job.hpp"
 #include "midisift/db/database.hpp"
 #include "midisift/parse/arena.hpp"
+#include "clips.hpp"
 #include "collection.hpp"
 #include "report.hpp"
 #include "scan.hpp"
@@ -133,6 +136,52 @@ int main(int argc, char** argv) {
   info_cmd->add_flag("--json", info_json, "One JSON object per file, one per line (JSON Lines)");
   info_cmd->add_flag("--strict", info_strict, "Fail a file at its first repair instead of recovering");
 
+  // clips: the looper's SD card.
+  auto* clips_cmd = app.add_subcommand("clips", "Prepare and check clip libraries for the looper's SD card (firmware/FORMAT.md)");
+  clips_cmd->require_subcommand(1);
+  cli::ExportOptions clip_opts;
+  std::filesystem::path export_file_arg;
+  std::filesystem::path export_db;
+  std::string export_where;
+  std::string export_bars;
+  std::string export_name;
+  std::optional<unsigned> export_track;
+  std::optional<unsigned> export_channel;
+  std::size_t export_limit = 0;
+  std::filesystem::path export_image;
+  auto* export_cmd = clips_cmd->add_subcommand(
+      "export", "Turn a segment of a MIDI file, or the loop candidates of a scanned collection, into clips on a card");
+  export_cmd->add_option("file", export_file_arg, "MIDI file to cut a segment from");
+  export_cmd->add_option("--track", export_track, "Track (MTrk chunk) to take, numbered from 0 as in the database");
+  export_cmd->add_option("--channel", export_channel, "MIDI channel to take, 1-16 (10 is General MIDI drums)")
+      ->check(CLI::Range(1U, 16U));
+  export_cmd->add_option("--bars", export_bars, "Bars to take, A-B, numbered from 1, inclusive (e.g. 5-8)");
+  export_cmd->add_option("--name", export_name, "Clip name (shown on the looper; the file name is derived from it)");
+  export_cmd->add_option("--db", export_db, "Database written by `midisift scan`: export its loop candidates");
+  export_cmd->add_option("--where", export_where,
+                         "SQL condition on the loop candidates: path, track, start_bar (from 0), bars, repeats, notes, "
+                         "exact, drum, bpm, time_signature; e.g. \"drum AND bars = 4 AND bpm BETWEEN 118 AND 122\"");
+  export_cmd->add_option("--limit", export_limit, "Export at most this many candidates (0: all)")->capture_default_str();
+  export_cmd->add_option("--out", clip_opts.card, "Folder that is the card's root (created if missing)")->required();
+  export_cmd->add_option("--ppq", clip_opts.ppq, "Ticks per quarter note of the clips")
+      ->check(CLI::Range(1, 32767))
+      ->capture_default_str();
+  export_cmd->add_flag("--long-names", clip_opts.long_names,
+                       "Allow long file names (only if the looper's FatFs is built with FF_USE_LFN); default 8.3");
+  export_cmd->add_flag("--replace", clip_opts.replace, "Overwrite a different clip of the same name (default: pick a new name)");
+  export_cmd->add_option("--image", export_image, "Also build a FAT32 image of the card (mkfs.fat, mcopy)");
+  std::filesystem::path ls_card;
+  bool ls_json = false;
+  auto* ls_cmd = clips_cmd->add_subcommand("ls", "List the clips of a card from its index");
+  ls_cmd->add_option("card", ls_card, "Folder that is the card's root")->required();
+  ls_cmd->add_flag("--json", ls_json, "One JSON object per clip (JSON Lines)");
+  std::filesystem::path verify_card_arg;
+  bool verify_long_names = false;
+  auto* verify_cmd = clips_cmd->add_subcommand(
+      "verify", "Check every file of a card: CRCs, events, index consistency, sessions, undo rings");
+  verify_cmd->add_option("card", verify_card_arg, "Folder that is the card's root")->required();
+  verify_cmd->add_flag("--long-names", verify_long_names, "Accept long file names (FF_USE_LFN)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -166,6 +215,50 @@ int main(int argc, char** argv) {
       return summary.walk_errors == 0 ? 0 : 1;
     }
     if (*info_cmd) return run_info(info_files, info_json, info_strict);
+    if (*export_cmd) {
+      int rc = 0;
+      if (!export_db.empty()) {
+        if (!export_file_arg.empty() || export_track || export_channel || !export_bars.empty()) {
+          std::cerr << "midisift: clips export: give either FILE with --track/--channel and --bars, or --db with --where\n";
+          return 2;
+        }
+        auto database = open_existing(export_db);
+        rc = cli::export_from_db(database, export_where, export_limit, clip_opts, std::cout, std::cerr);
+      } else {
+        if (export_file_arg.empty() || export_bars.empty() || (!export_track && !export_channel)) {
+          std::cerr << "midisift: clips export: FILE needs --bars A-B and --track N and/or --channel N "
+                       "(or use --db DB --where CONDITION)\n";
+          return 2;
+        }
+        cli::Selection sel;
+        unsigned a = 0, b = 0;
+        char dash = 0;
+        std::istringstream bars(export_bars);
+        if (!(bars >> a) || (bars >> dash && (dash != '-' || !(bars >> b)))) {
+          std::cerr << "midisift: clips export: --bars wants A-B or A, e.g. 5-8\n";
+          return 2;
+        }
+        sel.first_bar = a;
+        sel.last_bar = dash == '-' ? b : a;
+        if (export_track) sel.track = static_cast<std::uint16_t>(*export_track);
+        if (export_channel) sel.channel = static_cast<std::uint8_t>(*export_channel - 1);
+        rc = cli::export_file(export_file_arg, sel, clip_opts, export_name, std::cout, std::cerr);
+      }
+      if (rc != 1 && !export_image.empty()) {
+        cli::build_fat_image(clip_opts.card, export_image);
+        std::cout << "FAT32 image " << export_image.string() << '\n';
+      }
+      return rc;
+    }
+    if (*ls_cmd) return cli::list_card(ls_card, ls_json, std::cout, std::cerr);
+    if (*verify_cmd) {
+      const auto report = cli::verify_card(verify_card_arg, verify_long_names);
+      for (const auto& p : report.problems) std::cerr << "midisift: " << verify_card_arg.string() << p << '\n';
+      std::cout << fmt::format("{}: {} clips, {} sessions, {} undo snapshots; {} problem{}\n", verify_card_arg.string(),
+                               report.clips, report.sessions, report.undo_snapshots, report.problems.size(),
+                               report.problems.size() == 1 ? "" : "s");
+      return report.problems.empty() ? 0 : 1;
+    }
     if (*stats_cmd) {
       auto database = open_existing(stats_db);
       cli::print_stats(database, std::cout, stats_top);

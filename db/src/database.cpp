@@ -642,8 +642,15 @@ void query(Database& db, std::string_view sql, std::span<const std::string> para
     sqlite3_finalize(stmt);
     throw Error(msg);
   };
-  if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt, &tail) != SQLITE_OK) {
     fail("cannot prepare a query");
+  }
+  // Reports may carry a user's SQL (`clips export --where`): one statement, and one that cannot write.
+  const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (stmt == nullptr || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos || !sqlite3_stmt_readonly(stmt)) {
+    sqlite3_finalize(stmt);
+    throw Error("refused a query that is not one read-only statement (database " + db.path().string() + ")");
   }
   for (std::size_t i = 0; i < params.size(); ++i) {
     sqlite3_bind_text(stmt, static_cast<int>(i + 1), params[i].data(), static_cast<int>(params[i].size()),

@@ -156,7 +156,8 @@ void for_each_file_under(Database& db, std::string_view root, const std::functio
 /// the callback.
 using Row = std::span<const std::optional<std::string_view>>;
 /// Runs one SQL statement with `params` bound as text to ?1, ?2, ... and calls `fn` per row.
-/// For the read-only reports (`midisift stats`, `dupes`). Throws `Error` naming the database.
+/// For the read-only reports (`midisift stats`, `dupes`, `clips export --where`): a statement that
+/// could write, or more than one statement, is refused. Throws `Error` naming the database.
 void query(Database& db, std::string_view sql, std::span<const std::string> params,
            const std::function<void(Row)>& fn);
 
