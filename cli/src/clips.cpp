@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -170,7 +171,17 @@ std::string card_file_name(std::string_view wish, bool long_names) {
   }
   while (!base.empty() && (base.back() == '_' || base.back() == ' ' || base.back() == '-')) base.pop_back();
   while (!base.empty() && (base.front() == '-')) base.erase(base.begin());
-  if (base.size() > max) base.resize(max);
+  if (base.size() > max) {
+    // Keep a trailing number ("pop909 001" -> "POP9_001"): it is what tells similar names apart.
+    std::size_t digits = 0;
+    while (digits < base.size() && digits < 4 && std::isdigit(static_cast<unsigned char>(base[base.size() - 1 - digits]))) {
+      ++digits;
+    }
+    const std::string tail = base.substr(base.size() - digits);
+    const bool separated = digits > 0 && digits < base.size() && (base[base.size() - digits - 1] == '_' || base[base.size() - digits - 1] == ' ');
+    const std::size_t head = max - digits - (separated ? 1 : 0);
+    base = base.substr(0, head) + (separated ? std::string(1, base[base.size() - digits - 1]) : std::string()) + tail;
+  }
   while (!base.empty() && (base.back() == '_' || base.back() == ' ')) base.pop_back();
   if (base.empty()) base = "CLIP";
   std::string file = base + ".CLP";

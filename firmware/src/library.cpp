@@ -525,7 +525,11 @@ Status Library::acquire(const char* file, ClipRef& ref) noexcept {
 }
 
 void Library::release(ClipRef ref) noexcept {
-  if (ref.slot < kCacheSlots && slots_[ref.slot].used && slots_[ref.slot].pins > 0) --slots_[ref.slot].pins;
+  // Releasing counts as a use: the clip that stopped playing last is the last to be evicted.
+  if (ref.slot < kCacheSlots && slots_[ref.slot].used && slots_[ref.slot].pins > 0) {
+    --slots_[ref.slot].pins;
+    slots_[ref.slot].last_use = ++clock_;
+  }
 }
 
 Status Library::drop_cached(const char* file) noexcept {

@@ -88,7 +88,7 @@ class Library {
   /// CapacityFull when it cannot fit in the event pool even after evicting every unpinned clip,
   /// Busy when every cache slot is pinned.
   Status acquire(const char* file, ClipRef& ref) noexcept;
-  /// Unpins; the clip stays cached until evicted.
+  /// Unpins; the clip stays cached until evicted, least recently acquired or released first.
   void release(ClipRef ref) noexcept;
   /// The clip behind an acquired ref.
   [[nodiscard]] const LoadedClip& clip(ClipRef ref) const noexcept { return slots_[ref.slot].clip; }

@@ -33,6 +33,10 @@ class EventPool {
     out = nullptr;
     if (count == 0) return Status::InvalidArgument;
     const std::size_t need = (count + (kCanaries ? 1 : 0) + BlockEvents - 1) / BlockEvents;
+    if (need > Blocks) {
+      ++stats_.failures;
+      return Status::CapacityFull;
+    }
     std::size_t run = 0;
     for (std::size_t b = 0; b < Blocks; ++b) {
       run = used_[b] ? 0 : run + 1;
