@@ -135,7 +135,12 @@ ClipDraft make_clip(const parse::Smf& smf, const Selection& sel, std::uint16_t c
         continue;
       }
       it->second.pop_front();
-      events.push_back({to_clip(std::min(e.tick, end), true), e.status, e.data1, e.data2});
+      if (e.tick > end) {  // released after the segment: cut at the loop end
+        events.push_back({h.loop_ticks, static_cast<std::uint8_t>(0x80 | e.channel()), e.data1, 0});
+        ++draft.cut_notes;
+      } else {
+        events.push_back({to_clip(e.tick, true), e.status, e.data1, e.data2});
+      }
       continue;
     }
     if (e.tick >= end) continue;

@@ -252,6 +252,11 @@ int main(int argc, char** argv) {
     }
     if (*ls_cmd) return cli::list_card(ls_card, ls_json, std::cout, std::cerr);
     if (*verify_cmd) {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(verify_card_arg, ec)) {
+        std::cerr << "midisift: " << verify_card_arg.string() << ": no such folder (the card's root)\n";
+        return 1;
+      }
       const auto report = cli::verify_card(verify_card_arg, verify_long_names);
       for (const auto& p : report.problems) std::cerr << "midisift: " << verify_card_arg.string() << p << '\n';
       std::cout << fmt::format("{}: {} clips, {} sessions, {} undo snapshots; {} problem{}\n", verify_card_arg.string(),
