@@ -14,28 +14,18 @@
 #include "midisift/clip/host_file_system.hpp"
 #include "midisift/clip/library.hpp"
 #include "song_builder.hpp"
+#include "run_binary.hpp"
 #include "temp_dir.hpp"
 
 namespace midisift::cli {
 namespace {
 
+using test::Run;
+
 using test::SongTrack;
 using test::TempDir;
 
-struct Run {
-  int status;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(MIDISIFT_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = ::pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
-}
+Run run(const std::string& args) { return test::run_midisift(args); }
 
 std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 

@@ -11,10 +11,13 @@
 #include "scan.hpp"
 #include "smf_builder.hpp"
 #include "song_builder.hpp"
+#include "run_binary.hpp"
 #include "temp_dir.hpp"
 
 namespace midisift::cli {
 namespace {
+
+using test::Run;
 
 namespace fs = std::filesystem;
 using namespace midisift::test;
@@ -125,20 +128,7 @@ TEST(Scan, MissingRootIsReportedAndTheRestScanned) {
 
 // ---- the real executable ---------------------------------------------------------------------
 
-struct Run {
-  int status;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(MIDISIFT_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = ::pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
-}
+Run run(const std::string& args) { return test::run_midisift(args); }
 
 TEST(Scan, StoresTheMusicalAnalysisAndGroupsMusicalDuplicates) {
   // A C major scale (C, E and G held longer) at ppq 96, the same re-saved at ppq 192 with running

@@ -1,0 +1,27 @@
+// Runs the real `midisift` executable (MIDISIFT_BINARY) through the shell, stdout and stderr merged.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace midisift::test {
+
+struct Run {
+  int status;  ///< exit status, -1 when killed by a signal
+  std::string out;
+};
+
+inline Run run_midisift(const std::string& args) {
+  const std::string cmd = std::string(MIDISIFT_BINARY) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  if (p == nullptr) return {-1, "popen failed"};
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int rc = ::pclose(p);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+}  // namespace midisift::test
