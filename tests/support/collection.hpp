@@ -45,12 +45,14 @@ inline void make_songs(const std::filesystem::path& root, std::uint32_t n, std::
   }
 }
 
-/// Rows of `sql` on the database `db_path`, opened read-only: columns joined by '|', rows by '\n',
-/// NULL as "NULL"; "SQL error: ..." when the query fails.
-inline std::string query(const std::filesystem::path& db_path, const std::string& sql) {
+/// Rows of `sql` on the database `db_path`, opened read-only (or read-write, as the next scan would
+/// open it: only such a connection can recover the WAL of a process killed mid-write): columns
+/// joined by '|', rows by '\n', NULL as "NULL"; "SQL error: ..." when the query fails.
+inline std::string query(const std::filesystem::path& db_path, const std::string& sql, bool read_write = false) {
   sqlite3* db = nullptr;
   std::string out;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(db_path.c_str(), &db, read_write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
     out = std::string("SQL error: ") + sqlite3_errmsg(db);
     sqlite3_close(db);
     return out;
