@@ -131,7 +131,7 @@ ClipDraft make_clip(const parse::Smf& smf, const Selection& sel, std::uint16_t c
     if (note_off) {
       auto it = sounding.find(key);
       if (it == sounding.end() || it->second.empty()) {
-        if (e.tick < end || e.tick == end) ++draft.dropped_note_offs;
+        if (e.tick <= end) ++draft.dropped_note_offs;
         continue;
       }
       it->second.pop_front();
@@ -210,19 +210,16 @@ CardWriter::CardWriter(ExportOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(options.card, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create card folder {}: {}", options.card.string(), ec.message()));
-  impl_ = new Impl(std::move(options));
+  impl_ = std::make_unique<Impl>(std::move(options));
   impl_->library.set_long_names(impl_->options.long_names);
   const auto fail = [&](const char* what, clip::Status s) {
-    const std::string msg = fmt::format("{} {}: {}", what, impl_->options.card.string(), status_text(s));
-    delete impl_;
-    impl_ = nullptr;
-    throw std::runtime_error(msg);
+    throw std::runtime_error(fmt::format("{} {}: {}", what, impl_->options.card.string(), status_text(s)));
   };
   if (const auto s = impl_->library.format(); s != clip::Status::Ok) fail("cannot lay out the card in", s);
   if (const auto s = impl_->library.mount(); s != clip::Status::Ok) fail("cannot mount the card in", s);
 }
 
-CardWriter::~CardWriter() { delete impl_; }
+CardWriter::~CardWriter() = default;
 
 ExportedClip CardWriter::save(ClipDraft draft, std::string_view wish) {
   ExportedClip out;
@@ -403,6 +400,33 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+/// The whole index file, its header decoded and its CRC checked.
+clip::Status read_index(clip::HostFileSystem& fs, std::vector<std::uint8_t>& bytes, clip::CardHeader& header) {
+  clip::FileInfo info;
+  if (auto s = fs.stat("/clips/INDEX.BIN", info); s != clip::Status::Ok) return s;
+  bytes.resize(info.size);
+  clip::FileHandle f;
+  if (auto s = fs.open("/clips/INDEX.BIN", clip::OpenMode::Read, f); s != clip::Status::Ok) return s;
+  std::size_t got = 0;
+  const auto s = fs.read(f, bytes.data(), bytes.size(), got);
+  (void)fs.close(f);
+  if (s != clip::Status::Ok) return s;
+  if (got != bytes.size()) return clip::Status::Truncated;
+  if (auto d = clip::decode_card_header(clip::kIndexMagic, bytes.data(), info.size, clip::kIndexEntrySize, header);
+      d != clip::Status::Ok) {
+    return d;
+  }
+  const std::uint32_t body = info.size - clip::kCrcSize;
+  return clip::crc32(bytes.data(), body) == clip::detail::get_u32(bytes.data() + body) ? clip::Status::Ok
+                                                                                       : clip::Status::BadChecksum;
+}
+
+/// Record `i` of an index read by read_index.
+clip::Status index_entry(const std::vector<std::uint8_t>& bytes, const clip::CardHeader& h, std::uint16_t i,
+                         clip::IndexEntry& e) {
+  return clip::decode_entry(bytes.data() + h.header_size + static_cast<std::size_t>(i) * h.record_size, e);
+}
+
 }  // namespace
 
 CardReport verify_card(const std::filesystem::path& card, bool long_names) {
@@ -449,33 +473,14 @@ CardReport verify_card(const std::filesystem::path& card, bool long_names) {
   clip::Library library(fs);
   clip::CardHeader index_header;
   std::vector<std::uint8_t> index_bytes;
-  const auto index_status = [&] {
-    clip::FileInfo fi;
-    if (auto s = fs.stat("/clips/INDEX.BIN", fi); s != clip::Status::Ok) return s;
-    index_bytes.resize(fi.size);
-    clip::FileHandle f;
-    if (auto s = fs.open("/clips/INDEX.BIN", clip::OpenMode::Read, f); s != clip::Status::Ok) return s;
-    std::size_t got = 0;
-    auto s = fs.read(f, index_bytes.data(), index_bytes.size(), got);
-    (void)fs.close(f);
-    if (s != clip::Status::Ok) return s;
-    if (got != index_bytes.size()) return clip::Status::Truncated;
-    if (s = clip::decode_card_header(clip::kIndexMagic, index_bytes.data(), fi.size, clip::kIndexEntrySize, index_header);
-        s != clip::Status::Ok) {
-      return s;
-    }
-    const std::uint32_t body = fi.size - clip::kCrcSize;
-    if (clip::crc32(index_bytes.data(), body) != clip::detail::get_u32(index_bytes.data() + body)) return clip::Status::BadChecksum;
-    return clip::Status::Ok;
-  }();
+  const auto index_status = read_index(fs, index_bytes, index_header);
   if (index_status != clip::Status::Ok) {
     problem("/clips/INDEX.BIN: " + status_text(index_status));
   } else {
     std::map<std::string, int> seen;
     for (std::uint16_t i = 0; i < index_header.count; ++i) {
       clip::IndexEntry e;
-      const std::uint8_t* p = index_bytes.data() + index_header.header_size + static_cast<std::size_t>(i) * index_header.record_size;
-      if (clip::decode_entry(p, e) != clip::Status::Ok) {
+      if (index_entry(index_bytes, index_header, i, e) != clip::Status::Ok) {
         problem(fmt::format("/clips/INDEX.BIN: entry {} unreadable", i));
         continue;
       }
@@ -535,35 +540,16 @@ CardReport verify_card(const std::filesystem::path& card, bool long_names) {
 int list_card(const std::filesystem::path& card, bool json, std::ostream& out, std::ostream& err) {
   clip::HostFileSystem fs(card.string());
   clip::CardHeader h;
-  clip::FileInfo info;
-  if (fs.stat("/clips/INDEX.BIN", info) != clip::Status::Ok) {
-    err << "midisift: " << card.string() << ": no /clips/INDEX.BIN (not a card prepared by `midisift clips export`)\n";
-    return 1;
-  }
-  std::vector<std::uint8_t> bytes(info.size);
-  clip::FileHandle f;
-  std::size_t got = 0;
-  if (fs.open("/clips/INDEX.BIN", clip::OpenMode::Read, f) != clip::Status::Ok ||
-      fs.read(f, bytes.data(), bytes.size(), got) != clip::Status::Ok || got != bytes.size()) {
-    (void)fs.close(f);
-    err << "midisift: " << card.string() << "/clips/INDEX.BIN: cannot be read\n";
-    return 1;
-  }
-  (void)fs.close(f);
-  auto s = clip::decode_card_header(clip::kIndexMagic, bytes.data(), info.size, clip::kIndexEntrySize, h);
-  if (s == clip::Status::Ok &&
-      clip::crc32(bytes.data(), info.size - clip::kCrcSize) != clip::detail::get_u32(bytes.data() + info.size - clip::kCrcSize)) {
-    s = clip::Status::BadChecksum;
-  }
-  if (s != clip::Status::Ok) {
-    err << "midisift: " << card.string() << "/clips/INDEX.BIN: " << status_text(s) << " (run `midisift clips verify`)\n";
+  std::vector<std::uint8_t> bytes;
+  if (const auto s = read_index(fs, bytes, h); s != clip::Status::Ok) {
+    err << "midisift: " << card.string() << "/clips/INDEX.BIN: " << status_text(s)
+        << (s == clip::Status::NotFound ? " (not a card prepared by `midisift clips export`)\n"
+                                        : " (run `midisift clips verify`)\n");
     return 1;
   }
   for (std::uint16_t i = 0; i < h.count; ++i) {
     clip::IndexEntry e;
-    if (clip::decode_entry(bytes.data() + h.header_size + static_cast<std::size_t>(i) * h.record_size, e) != clip::Status::Ok) {
-      continue;
-    }
+    if (index_entry(bytes, h, i, e) != clip::Status::Ok) continue;
     const double bpm = e.tempo_us > 0 ? 60e6 / e.tempo_us : 0.0;
     if (json) {
       nlohmann::json j = {{"file", e.file}, {"name", e.name}, {"bars", e.bars},

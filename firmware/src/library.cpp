@@ -62,6 +62,59 @@ Status ensure_folder(FileSystem& fs, const char* path) noexcept {
   return s == Status::Exists ? Status::Ok : s;
 }
 
+/// Reads the index's records in order through one open file (no seek in the interface). The
+/// header is taken as written (its CRC is checked by verify_index_file, at mount).
+class IndexReader {
+ public:
+  explicit IndexReader(FileSystem& fs) noexcept : fs_(fs), guard_(fs, file_) {}
+
+  /// NotFound when there is no index.
+  Status open() noexcept {
+    if (const Status s = fs_.open(kIndexPath, OpenMode::Read, file_); s != Status::Ok) return s;
+    std::uint8_t head[kCardHeaderSize];
+    if (const Status s = detail::read_exact(fs_, file_, head, sizeof head); s != Status::Ok) return s;
+    header_size_ = detail::get_u16(head + 6);
+    record_size_ = detail::get_u16(head + 8);
+    count_ = detail::get_u16(head + 10);
+    if (header_size_ < kCardHeaderSize || record_size_ < kIndexEntrySize) return Status::BadHeader;
+    return skip(header_size_ - kCardHeaderSize);
+  }
+  [[nodiscard]] std::uint16_t count() const noexcept { return count_; }
+
+  /// The next record; NotFound after the last.
+  Status next(IndexEntry& e) noexcept {
+    if (read_ == count_) return Status::NotFound;
+    std::uint8_t buf[kIndexEntrySize];
+    if (const Status s = detail::read_exact(fs_, file_, buf, sizeof buf); s != Status::Ok) return s;
+    if (const Status s = skip(record_size_ - kIndexEntrySize); s != Status::Ok) return s;
+    ++read_;
+    return decode_entry(buf, e);
+  }
+  /// Skips `n` records.
+  Status skip_records(std::uint32_t n) noexcept {
+    if (n > static_cast<std::uint32_t>(count_ - read_)) return Status::NotFound;
+    read_ = static_cast<std::uint16_t>(read_ + n);
+    return skip(n * record_size_);
+  }
+  Status close() noexcept { return guard_.close(); }
+
+ private:
+  Status skip(std::uint32_t n) noexcept {
+    std::uint8_t buf[64];
+    while (n > 0) {
+      const std::uint32_t chunk = n < sizeof buf ? n : static_cast<std::uint32_t>(sizeof buf);
+      if (const Status s = detail::read_exact(fs_, file_, buf, chunk); s != Status::Ok) return s;
+      n -= chunk;
+    }
+    return Status::Ok;
+  }
+
+  FileSystem& fs_;
+  FileHandle file_;
+  FileGuard guard_;
+  std::uint16_t header_size_ = 0, record_size_ = 0, count_ = 0, read_ = 0;
+};
+
 /// Writes a clip: header then events, 32 at a time.
 class ClipProducer final : public detail::Producer {
  public:
@@ -180,39 +233,24 @@ class IndexProducer final : public detail::Producer, public DirVisitor {
   }
   Status copy_old() noexcept {
     bool replaced = false;
-    FileHandle in;
-    const Status opened = fs_->open(kIndexPath, OpenMode::Read, in);
+    IndexReader old(*fs_);
+    const Status opened = old.open();
     if (opened == Status::Ok) {
-      FileGuard guard(*fs_, in);
-      std::uint8_t buf[kIndexEntrySize];
-      if (const Status s = detail::read_exact(*fs_, in, buf, kCardHeaderSize); s != Status::Ok) return s;
-      CardHeader old;
-      old.header_size = detail::get_u16(buf + 6);
-      old.record_size = detail::get_u16(buf + 8);
-      old.count = detail::get_u16(buf + 10);
-      for (std::size_t skip = kCardHeaderSize; skip < old.header_size; ++skip) {
-        if (const Status s = detail::read_exact(*fs_, in, buf, 1); s != Status::Ok) return s;
-      }
-      for (std::uint16_t i = 0; i < old.count; ++i) {
-        if (const Status s = detail::read_exact(*fs_, in, buf, kIndexEntrySize); s != Status::Ok) return s;
-        for (std::size_t skip = kIndexEntrySize; skip < old.record_size; ++skip) {
-          std::uint8_t b = 0;
-          if (const Status s = detail::read_exact(*fs_, in, &b, 1); s != Status::Ok) return s;
-        }
-        IndexEntry e;
-        if (const Status s = decode_entry(buf, e); s != Status::Ok) return s;
+      IndexEntry e;
+      Status s;
+      while ((s = old.next(e)) == Status::Ok) {
         if (detail::equal(e.file, entry_->file)) {
           e = *entry_;
           replaced = true;
         }
-        if (const Status s = write_entry(e); s != Status::Ok) return s;
+        if (const Status w = write_entry(e); w != Status::Ok) return w;
       }
-      if (const Status s = guard.close(); s != Status::Ok) return s;
+      if (s != Status::NotFound) return s;
+      if (const Status c = old.close(); c != Status::Ok) return c;
     } else if (opened != Status::NotFound) {
       return opened;
     }
-    if (!replaced) return write_entry(*entry_);
-    return Status::Ok;
+    return replaced ? Status::Ok : write_entry(*entry_);
   }
 
   std::uint16_t count_;
@@ -225,13 +263,23 @@ class IndexProducer final : public detail::Producer, public DirVisitor {
   Status status_ = Status::Ok;
 };
 
+/// Sum of the CRC-32s of names: equal sums and counts say two lists hold the same names without
+/// comparing every pair (a collision would need a crafted index whose own CRC is also right).
+std::uint32_t name_hash(const char* name) noexcept {
+  return crc32(reinterpret_cast<const std::uint8_t*>(name), detail::length(name));
+}
+
 class ClipCounter final : public DirVisitor {
  public:
   bool entry(const char* name, const FileInfo& info) noexcept override {
-    if (IndexProducer::is_clip(name, info)) ++count;
+    if (IndexProducer::is_clip(name, info)) {
+      ++count;
+      name_sum += name_hash(name);
+    }
     return true;
   }
   std::uint32_t count = 0;
+  std::uint32_t name_sum = 0;
 };
 
 class ValidClipCounter final : public DirVisitor {
@@ -369,14 +417,13 @@ Status Library::check_index(bool& consistent) noexcept {
   ClipCounter files;
   if (const Status ls = fs_.list(kClipsDir, files); ls != Status::Ok) return ls;
   if (files.count != h.count) return Status::Ok;
-  clip_count_ = h.count;
+  IndexReader index(fs_);
+  if (index.open() != Status::Ok) return Status::Ok;
+  std::uint32_t name_sum = 0;
+  IndexEntry e;
   for (std::uint16_t i = 0; i < h.count; ++i) {
-    IndexEntry e;
-    if (entry(i, e) != Status::Ok) return Status::Ok;
-    for (std::uint16_t j = 0; j < i; ++j) {
-      IndexEntry other;
-      if (entry(j, other) != Status::Ok || detail::equal(other.file, e.file)) return Status::Ok;
-    }
+    if (index.next(e) != Status::Ok) return Status::Ok;
+    name_sum += name_hash(e.file);
     Path path;
     if (!detail::join(path, kClipsDir, e.file)) return Status::Ok;
     FileInfo info;
@@ -390,7 +437,10 @@ Status Library::check_index(bool& consistent) noexcept {
       return Status::Ok;
     }
   }
-  consistent = true;
+  // Every entry names an existing clip and there are as many clips as entries: the same names
+  // (no entry twice, none left out) when the name sums agree too.
+  consistent = name_sum == files.name_sum;
+  clip_count_ = h.count;
   return Status::Ok;
 }
 
@@ -406,34 +456,21 @@ Status Library::rebuild_index(std::uint16_t* invalid) noexcept {
 }
 
 Status Library::entry(std::uint16_t i, IndexEntry& out) noexcept {
-  FileHandle f;
-  if (const Status s = fs_.open(kIndexPath, OpenMode::Read, f); s != Status::Ok) return s;
-  FileGuard guard(fs_, f);
-  std::uint8_t buf[kIndexEntrySize];
-  if (const Status s = detail::read_exact(fs_, f, buf, kCardHeaderSize); s != Status::Ok) return s;
-  const std::uint16_t header_size = detail::get_u16(buf + 6);
-  const std::uint16_t record_size = detail::get_u16(buf + 8);
-  const std::uint16_t count = detail::get_u16(buf + 10);
-  if (i >= count) return Status::NotFound;
-  if (record_size < kIndexEntrySize || header_size < kCardHeaderSize) return Status::BadHeader;
-  // Skip to the record without seek (not in the interface): read and drop.
-  std::uint32_t skip = header_size - kCardHeaderSize + static_cast<std::uint32_t>(i) * record_size;
-  while (skip > 0) {
-    const std::uint32_t n = skip < sizeof buf ? skip : static_cast<std::uint32_t>(sizeof buf);
-    if (const Status s = detail::read_exact(fs_, f, buf, n); s != Status::Ok) return s;
-    skip -= n;
-  }
-  if (const Status s = detail::read_exact(fs_, f, buf, kIndexEntrySize); s != Status::Ok) return s;
-  if (const Status s = decode_entry(buf, out); s != Status::Ok) return s;
-  return guard.close();
+  IndexReader index(fs_);
+  if (const Status s = index.open(); s != Status::Ok) return s;
+  if (const Status s = index.skip_records(i); s != Status::Ok) return s;
+  if (const Status s = index.next(out); s != Status::Ok) return s;
+  return index.close();
 }
 
 Status Library::find(const char* file, IndexEntry& out) noexcept {
-  for (std::uint16_t i = 0; i < clip_count_; ++i) {
-    if (const Status s = entry(i, out); s != Status::Ok) return s;
-    if (detail::equal(out.file, file)) return Status::Ok;
+  IndexReader index(fs_);
+  if (const Status s = index.open(); s != Status::Ok) return s;
+  Status s;
+  while ((s = index.next(out)) == Status::Ok) {
+    if (detail::equal(out.file, file)) return index.close();
   }
-  return Status::NotFound;
+  return s;
 }
 
 void Library::drop_slot(Slot& slot) noexcept {
