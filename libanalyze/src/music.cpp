@@ -210,7 +210,12 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   std::uint8_t program[16]{};
   std::size_t pi = 0;
   const std::size_t n_tracks = smf.tracks().size();
+  // Per (track, channel): the instrument its last note used, and the newest instrument of that
+  // track and channel; `older` chains each instrument to the previous one of the same track and
+  // channel, so finding (track, channel, program) looks at no more than 128 entries.
   std::pmr::vector<std::uint32_t> slot(n_tracks * 16, kNone, mr);
+  std::pmr::vector<std::uint32_t> newest(n_tracks * 16, kNone, mr);
+  std::pmr::vector<std::uint32_t> older(mr);
 
 
   for (const auto& n : notes) {
@@ -231,16 +236,16 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
       ++pi;
     }
     const std::uint8_t prog = program[n.channel];
-    std::uint32_t& s = slot[std::size_t{n.track} * 16 + n.channel];
+    const std::size_t key = std::size_t{n.track} * 16 + n.channel;
+    std::uint32_t& s = slot[key];
     if (s == kNone || m.instruments[s].program != prog) {
-      s = kNone;
-      for (std::uint32_t i = 0; i < m.instruments.size(); ++i) {
-        const auto& u = m.instruments[i];
-        if (u.track == n.track && u.channel == n.channel && u.program == prog) s = i;
-      }
+      s = newest[key];
+      while (s != kNone && m.instruments[s].program != prog) s = older[s];
       if (s == kNone) {
         s = static_cast<std::uint32_t>(m.instruments.size());
         m.instruments.push_back({n.track, n.channel, prog, n.onset, 0});
+        older.push_back(newest[key]);
+        newest[key] = s;
       }
     }
     ++m.instruments[s].notes;

@@ -183,9 +183,20 @@ MeterMap::MeterMap(const parse::Smf& smf, std::uint32_t end_tick, std::pmr::memo
     complete_ = false;
     return;
   }
+  // Count first, so that the bar list is allocated once.
+  auto step_of = [&](std::size_t i) { return std::max<std::uint64_t>(1, signatures_[i].bar_ticks(ppq)); };
+  auto until_of = [&](std::size_t i) {
+    return i + 1 < signatures_.size() ? std::uint64_t{signatures_[i + 1].tick} : std::uint64_t{end_tick} + 1;
+  };
+  std::uint64_t count = 0;
+  for (std::size_t i = 0; i < signatures_.size() && count <= max_bars; ++i) {
+    const std::uint64_t until = until_of(i);
+    if (until > signatures_[i].tick) count += (until - signatures_[i].tick + step_of(i) - 1) / step_of(i);
+  }
+  bars_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, max_bars)));
   for (std::size_t i = 0; i < signatures_.size(); ++i) {
-    const std::uint64_t step = std::max<std::uint64_t>(1, signatures_[i].bar_ticks(ppq));
-    const std::uint64_t until = i + 1 < signatures_.size() ? signatures_[i + 1].tick : std::uint64_t{end_tick} + 1;
+    const std::uint64_t step = step_of(i);
+    const std::uint64_t until = until_of(i);
     for (std::uint64_t t = signatures_[i].tick; t < until; t += step) {
       if (bars_.size() >= max_bars) {
         complete_ = false;

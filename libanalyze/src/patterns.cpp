@@ -102,10 +102,26 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
     for (std::uint32_t i = 0; i < notes.size(); ++i) order[fill[notes[i].track]++] = i;
   }
 
+  // Per track, only the bars near its notes are laid out: a segment is a run of non-empty bars at
+  // most kMaxGap apart, with kPadBefore bars before it and kPadAfter after. A loop of up to 8 bars
+  // has a non-empty bar in every repeat, so consecutive non-empty bars of one loop are at most 15
+  // apart and no loop spans two segments; the scan below reads at most 15 bars past a segment's
+  // last non-empty bar. Work and memory are then proportional to the notes, not to the bars a
+  // hostile file can declare (a note at tick 0 and one at tick 2^31 in each of thousands of tracks),
+  // and the candidates are the same as with every bar laid out.
+  constexpr std::size_t kMaxGap = 16, kPadBefore = 8, kPadAfter = 17;
+  constexpr std::uint32_t kNoBar = 0xFFFFFFFFU;
+  struct Segment {
+    std::size_t lo, hi;  // bars [lo, hi) laid out
+    std::size_t last;    // last non-empty bar
+    std::size_t base;    // first slot of the segment in tol/exact/count/pitched
+    std::size_t pbase;   // first slot in the prefix arrays (hi - lo + 1 slots)
+  };
   const std::size_t nb = bars.size();
-  std::pmr::vector<std::uint64_t> tol(nb, 0, mr), exact(nb, 0, mr);
-  std::pmr::vector<std::uint32_t> count(nb, 0, mr), pitched(nb, 0, mr);
-  std::pmr::vector<std::uint32_t> eq_prefix(nb + 1, 0, mr), nonempty_prefix(nb + 1, 0, mr);
+  std::pmr::vector<std::uint32_t> note_bar(mr);
+  std::pmr::vector<Segment> segments(mr);
+  std::pmr::vector<std::uint64_t> tol(mr), exact(mr);
+  std::pmr::vector<std::uint32_t> count(mr), pitched(mr), eq_prefix(mr), nonempty_prefix(mr);
 
   for (std::uint32_t t = 0; t < tracks; ++t) {
     if (start[t + 1U] - start[t] < 2) continue;
@@ -113,70 +129,116 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
     const std::uint32_t last_onset = notes[order[start[t + 1U] - 1]].onset;
     const std::size_t nbt =
         static_cast<std::size_t>(std::upper_bound(bars.begin(), bars.end(), last_onset) - bars.begin());
-    std::fill_n(tol.begin(), nbt, 0);
-    std::fill_n(exact.begin(), nbt, 0);
-    std::fill_n(count.begin(), nbt, 0);
-    std::fill_n(pitched.begin(), nbt, 0);
+    if (nbt < 2) continue;  // no loop of 1 bar repeated fits
+    // The bar of each note (onsets ascend, so the search starts at the previous note's bar).
+    note_bar.clear();
     std::size_t bar = 0;
     for (std::uint32_t k = start[t]; k < start[t + 1U]; ++k) {
-      const Note& n = notes[order[k]];
-      while (bar + 1 < nb && bars[bar + 1] <= n.onset) ++bar;
-      if (n.onset < bars[bar]) continue;
-      const std::uint32_t rel = n.onset - bars[bar];
-      // Sums of mixed keys: the same multiset of notes gives the same bar hash in any order.
-      tol[bar] += mix((std::uint64_t{quantise(rel)} << 32) ^ (std::uint64_t{quantise(n.duration())} << 8) ^
-                      (n.pitch | (n.drum() ? 0x80U : 0U)));
-      exact[bar] += mix((std::uint64_t{rel} << 32) ^ (std::uint64_t{n.duration()} ^ 0xA5A5A5A5ULL) ^
-                        (std::uint64_t{n.pitch} << 20) ^ (std::uint64_t{n.velocity} << 12) ^ n.channel);
-      ++count[bar];
-      if (!n.drum()) ++pitched[bar];
+      const std::uint32_t onset = notes[order[k]].onset;
+      if (bar + 1 < nb && bars[bar + 1] <= onset) {
+        bar = static_cast<std::size_t>(std::upper_bound(bars.begin() + static_cast<std::ptrdiff_t>(bar) + 1,
+                                                        bars.end(), onset) - bars.begin()) - 1;
+      }
+      note_bar.push_back(onset < bars[bar] ? kNoBar : static_cast<std::uint32_t>(bar));
     }
-    for (std::size_t i = 0; i < nbt; ++i) nonempty_prefix[i + 1] = nonempty_prefix[i] + (count[i] > 0 ? 1 : 0);
+    segments.clear();
+    for (const std::uint32_t b : note_bar) {
+      if (b == kNoBar) continue;
+      if (segments.empty() || b > segments.back().last + kMaxGap) {
+        segments.push_back(Segment{b >= kPadBefore ? b - kPadBefore : 0, 0, b, 0, 0});
+      } else {
+        segments.back().last = b;
+      }
+    }
+    std::size_t slots = 0;
+    for (std::size_t s = 0; s < segments.size(); ++s) {
+      Segment& g = segments[s];
+      g.hi = std::min(nbt, g.last + kPadAfter);
+      g.base = slots;
+      g.pbase = slots + s;
+      slots += g.hi - g.lo;
+    }
+    tol.assign(slots, 0);
+    exact.assign(slots, 0);
+    count.assign(slots, 0);
+    pitched.assign(slots, 0);
+    eq_prefix.assign(slots + segments.size(), 0);
+    nonempty_prefix.assign(slots + segments.size(), 0);
+
+    std::size_t seg = 0;
+    for (std::uint32_t k = start[t]; k < start[t + 1U]; ++k) {
+      const std::uint32_t b = note_bar[k - start[t]];
+      if (b == kNoBar) continue;
+      while (b > segments[seg].last) ++seg;
+      const Note& n = notes[order[k]];
+      const std::size_t at = segments[seg].base + (b - segments[seg].lo);
+      const std::uint32_t rel = n.onset - bars[b];
+      // Sums of mixed keys: the same multiset of notes gives the same bar hash in any order.
+      tol[at] += mix((std::uint64_t{quantise(rel)} << 32) ^ (std::uint64_t{quantise(n.duration())} << 8) ^
+                     (n.pitch | (n.drum() ? 0x80U : 0U)));
+      exact[at] += mix((std::uint64_t{rel} << 32) ^ (std::uint64_t{n.duration()} ^ 0xA5A5A5A5ULL) ^
+                       (std::uint64_t{n.pitch} << 20) ^ (std::uint64_t{n.velocity} << 12) ^ n.channel);
+      ++count[at];
+      if (!n.drum()) ++pitched[at];
+    }
+    for (const Segment& g : segments) {
+      for (std::size_t j = 0; j < g.hi - g.lo; ++j) {
+        nonempty_prefix[g.pbase + j + 1] = nonempty_prefix[g.pbase + j] + (count[g.base + j] > 0 ? 1 : 0);
+      }
+    }
     for (const std::uint8_t len : {1, 2, 4, 8}) {
       if (2U * len > nbt) break;
-      for (std::size_t i = 0; i < nbt; ++i) {
-        eq_prefix[i + 1] = eq_prefix[i] + (i + len < nbt && tol[i] == tol[i + len] && count[i] == count[i + len] ? 1 : 0);
-      }
-      auto all_eq = [&](std::size_t from, std::size_t to) { return eq_prefix[to] - eq_prefix[from] == to - from; };
-      std::size_t i = 0;
-      while (i + 2U * len <= nbt) {
-        if (nonempty_prefix[i + len] == nonempty_prefix[i] || !all_eq(i, i + len)) {
-          ++i;
-          continue;
+      for (const Segment& g : segments) {
+        // Bar x of the track, x in [g.lo, g.hi), is slot g.base + x - g.lo.
+        auto tol_at = [&](std::size_t x) { return tol[g.base + x - g.lo]; };
+        auto count_at = [&](std::size_t x) { return count[g.base + x - g.lo]; };
+        auto eq_at = [&](std::size_t x) { return eq_prefix[g.pbase + x - g.lo]; };
+        auto nonempty_at = [&](std::size_t x) { return nonempty_prefix[g.pbase + x - g.lo]; };
+        for (std::size_t x = g.lo; x < g.hi; ++x) {
+          const bool eq = x + len < g.hi && tol_at(x) == tol_at(x + len) && count_at(x) == count_at(x + len);
+          eq_prefix[g.pbase + x - g.lo + 1] = eq_at(x) + (eq ? 1 : 0);
         }
-        std::uint32_t repeats = 2;
-        while (i + (repeats + 1U) * len <= nbt && all_eq(i + (repeats - 1U) * len, i + repeats * len)) ++repeats;
-        // Two identical halves: already reported at half the length.
-        bool halves = false;
-        if (len > 1) {
-          halves = true;
-          for (std::size_t j = i; j < i + len / 2U; ++j) {
-            if (tol[j] != tol[j + len / 2U] || count[j] != count[j + len / 2U]) halves = false;
+        auto all_eq = [&](std::size_t from, std::size_t to) { return eq_at(to) - eq_at(from) == to - from; };
+        std::size_t i = g.lo;
+        while (i + 2U * len <= nbt && i <= g.last) {
+          if (nonempty_at(i + len) == nonempty_at(i) || !all_eq(i, i + len)) {
+            ++i;
+            continue;
           }
+          std::uint32_t repeats = 2;
+          while (i + (repeats + 1U) * len <= nbt && all_eq(i + (repeats - 1U) * len, i + repeats * len)) ++repeats;
+          // Two identical halves: already reported at half the length.
+          bool halves = false;
+          if (len > 1) {
+            halves = true;
+            for (std::size_t j = i; j < i + len / 2U; ++j) {
+              if (tol_at(j) != tol_at(j + len / 2U) || count_at(j) != count_at(j + len / 2U)) halves = false;
+            }
+          }
+          if (!halves) {
+            LoopCandidate c;
+            c.track = static_cast<std::uint16_t>(t);
+            c.start_bar = static_cast<std::uint32_t>(i);
+            c.bars = len;
+            c.repeats = repeats;
+            c.start_tick = bars[i];
+            c.end_tick = bars[i + len];
+            bool is_exact = true;
+            std::uint32_t n_notes = 0, n_pitched = 0;
+            for (std::size_t j = i; j < i + len; ++j) {
+              n_notes += count_at(j);
+              n_pitched += pitched[g.base + j - g.lo];
+            }
+            for (std::size_t j = i; j < i + (repeats - 1U) * len; ++j) {
+              if (exact[g.base + j - g.lo] != exact[g.base + j + len - g.lo]) is_exact = false;
+            }
+            c.notes = n_notes;
+            c.exact = is_exact;
+            c.drum = n_pitched == 0;
+            out.push_back(c);
+          }
+          i += static_cast<std::size_t>(repeats) * len;
         }
-        if (!halves) {
-          LoopCandidate c;
-          c.track = static_cast<std::uint16_t>(t);
-          c.start_bar = static_cast<std::uint32_t>(i);
-          c.bars = len;
-          c.repeats = repeats;
-          c.start_tick = bars[i];
-          c.end_tick = bars[i + len];
-          bool is_exact = true;
-          std::uint32_t n_notes = 0, n_pitched = 0;
-          for (std::size_t j = i; j < i + len; ++j) {
-            n_notes += count[j];
-            n_pitched += pitched[j];
-          }
-          for (std::size_t j = i; j < i + (repeats - 1U) * len; ++j) {
-            if (exact[j] != exact[j + len]) is_exact = false;
-          }
-          c.notes = n_notes;
-          c.exact = is_exact;
-          c.drum = n_pitched == 0;
-          out.push_back(c);
-        }
-        i += static_cast<std::size_t>(repeats) * len;
       }
     }
   }

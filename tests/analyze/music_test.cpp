@@ -1,7 +1,12 @@
 // Musical analysis on hand-built files whose answers are worked out by hand in the comments.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <random>
+#include <tuple>
+#include <vector>
 
 #include "midisift/analyze/music.hpp"
 #include "song_builder.hpp"
@@ -342,6 +347,129 @@ TEST(Loops, ToleratesSmallTimingAndVelocityDifferencesButSaysSo) {
   EXPECT_EQ(m.loops[0].bars, 1);
   EXPECT_EQ(m.loops[0].repeats, 4U);
   EXPECT_FALSE(m.loops[0].exact);
+}
+
+// The loop rule of find_loops (patterns.hpp), written the plain way: every bar of the track laid
+// out, bars compared as sorted lists of notes (no hashes). With ppq 4 the 1/24-quarter grid is one
+// tick, so the tolerant and the exact comparison differ only in velocity and channel.
+std::vector<LoopCandidate> naive_loops(const std::vector<Note>& notes, const std::vector<std::uint32_t>& bars) {
+  using Key = std::tuple<std::uint32_t, std::uint32_t, int>;
+  using ExactKey = std::tuple<std::uint32_t, std::uint32_t, int, int, int>;
+  std::vector<LoopCandidate> out;
+  std::uint16_t tracks = 0;
+  for (const auto& n : notes) tracks = std::max<std::uint16_t>(tracks, static_cast<std::uint16_t>(n.track + 1));
+  for (std::uint16_t t = 0; t < tracks; ++t) {
+    std::vector<Note> mine;
+    for (const auto& n : notes) {
+      if (n.track == t) mine.push_back(n);
+    }
+    if (mine.size() < 2) continue;
+    const auto nbt = static_cast<std::size_t>(std::upper_bound(bars.begin(), bars.end(), mine.back().onset) - bars.begin());
+    std::vector<std::vector<Key>> tol(nbt);
+    std::vector<std::vector<ExactKey>> exact(nbt);
+    std::vector<int> pitched(nbt);
+    for (const auto& n : mine) {
+      const auto b = static_cast<std::size_t>(std::upper_bound(bars.begin(), bars.end(), n.onset) - bars.begin()) - 1;
+      const std::uint32_t rel = n.onset - bars[b];
+      tol[b].emplace_back(rel, n.duration(), n.pitch | (n.drum() ? 0x80 : 0));
+      exact[b].emplace_back(rel, n.duration(), n.pitch, n.velocity, n.channel);
+      if (!n.drum()) ++pitched[b];
+    }
+    for (auto& v : tol) std::sort(v.begin(), v.end());
+    for (auto& v : exact) std::sort(v.begin(), v.end());
+    auto same = [&](std::size_t a, std::size_t b, std::size_t len) {
+      for (std::size_t k = 0; k < len; ++k) {
+        if (b + k >= nbt || tol[a + k] != tol[b + k]) return false;
+      }
+      return true;
+    };
+    for (const std::size_t len : {1U, 2U, 4U, 8U}) {
+      if (2 * len > nbt) break;
+      std::size_t i = 0;
+      while (i + 2 * len <= nbt) {
+        bool nonempty = false;
+        for (std::size_t k = i; k < i + len; ++k) nonempty = nonempty || !tol[k].empty();
+        if (!nonempty || !same(i, i + len, len)) {
+          ++i;
+          continue;
+        }
+        std::uint32_t repeats = 2;
+        while (i + (repeats + 1) * len <= nbt && same(i + (repeats - 1) * len, i + repeats * len, len)) ++repeats;
+        if (len == 1 || !same(i, i + len / 2, len / 2)) {
+          LoopCandidate c;
+          c.track = t;
+          c.start_bar = static_cast<std::uint32_t>(i);
+          c.bars = static_cast<std::uint8_t>(len);
+          c.repeats = repeats;
+          c.start_tick = bars[i];
+          c.end_tick = bars[i + len];
+          c.exact = true;
+          int p = 0;
+          for (std::size_t k = i; k < i + len; ++k) {
+            c.notes += static_cast<std::uint32_t>(tol[k].size());
+            p += pitched[k];
+          }
+          for (std::size_t k = i; k < i + (repeats - 1) * len; ++k) c.exact = c.exact && exact[k] == exact[k + len];
+          c.drum = p == 0;
+          out.push_back(c);
+        }
+        i += repeats * len;
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const LoopCandidate& a, const LoopCandidate& b) {
+    return std::tie(a.track, a.start_bar, a.bars) < std::tie(b.track, b.start_bar, b.bars);
+  });
+  return out;
+}
+
+TEST(Loops, SparseTracksGiveTheSameCandidatesAsLayingOutEveryBar) {
+  // find_loops lays out only the bars near each track's notes (a hostile file can declare a note at
+  // tick 0 and one 60,000 bars later in every track). Random tracks made of a few bar patterns,
+  // with gaps of 1 to 40 bars (15, 16 and 17 included: where the layout splits), must give exactly
+  // the candidates of the plain rule above.
+  constexpr std::uint32_t kBarTicks = 16;  // ppq 4, 4/4
+  std::mt19937 rng(20261121);
+  std::vector<std::uint32_t> bars;
+  for (std::uint32_t b = 0; b < 60000; ++b) bars.push_back(b * kBarTicks);
+  const std::vector<std::vector<std::pair<std::uint8_t, std::uint8_t>>> patterns = {
+      {{0, 60}, {4, 62}, {8, 64}}, {{0, 67}}, {{2, 36}, {10, 38}}, {{0, 60}, {4, 62}, {8, 65}}};
+  std::size_t compared = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::vector<Note> notes;
+    for (std::uint16_t track = 0; track < 3; ++track) {
+      std::uint32_t bar = std::uniform_int_distribution<std::uint32_t>(0, 20)(rng);
+      const int runs = std::uniform_int_distribution<int>(1, 8)(rng);
+      for (int r = 0; r < runs && bar < 59000; ++r) {
+        const auto& pattern = patterns[std::uniform_int_distribution<std::size_t>(0, patterns.size() - 1)(rng)];
+        const int repeats = std::uniform_int_distribution<int>(1, 5)(rng);
+        const std::uint32_t every = std::array<std::uint32_t, 4>{1, 2, 4, 8}[std::uniform_int_distribution<int>(0, 3)(rng)];
+        const bool drum = track == 2;
+        for (int k = 0; k < repeats; ++k, bar += every) {
+          for (const auto& [pos, pitch] : pattern) {
+            const auto velocity = static_cast<std::uint8_t>(k == 2 && r % 2 == 1 ? 70 : 100);
+            notes.push_back({bar * kBarTicks + pos, bar * kBarTicks + pos + 3, track,
+                             static_cast<std::uint8_t>(drum ? kDrumChannel : 0), pitch, velocity});
+          }
+        }
+        const std::array<std::uint32_t, 6> gaps{1, 15, 16, 17, 40, 3};
+        bar += gaps[std::uniform_int_distribution<std::size_t>(0, gaps.size() - 1)(rng)];
+      }
+    }
+    std::stable_sort(notes.begin(), notes.end(), [](const Note& a, const Note& b) { return a.onset < b.onset; });
+    const auto found = find_loops(notes, bars, 4, std::pmr::new_delete_resource(), 1000);
+    const auto expected = naive_loops(notes, bars);
+    ASSERT_EQ(found.size(), expected.size()) << "round " << round;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      const auto& a = found[i];
+      const auto& e = expected[i];
+      EXPECT_EQ(std::tie(a.track, a.start_bar, a.bars, a.repeats, a.start_tick, a.end_tick, a.notes, a.exact, a.drum),
+                std::tie(e.track, e.start_bar, e.bars, e.repeats, e.start_tick, e.end_tick, e.notes, e.exact, e.drum))
+          << "round " << round << ", candidate " << i;
+    }
+    compared += expected.size();
+  }
+  EXPECT_GT(compared, 500U) << "the rounds must produce candidates to compare";
 }
 
 }  // namespace
