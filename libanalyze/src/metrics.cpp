@@ -167,7 +167,7 @@ MuspyMetrics compute_muspy_metrics(std::span<const Note> notes, std::uint16_t pp
 
     // Empty beats: a note covers beats onset/ppq .. offset/ppq inclusive; union in onset order.
     if (ppq != 0) {
-      const std::uint64_t n_beats = length / ppq + 1;
+      const std::uint64_t n_beats = std::uint64_t{length} / ppq + 1;  // 2^32 beats at ppq 1: no 32-bit wrap
       std::uint64_t covered = 0;
       std::int64_t frontier = -1;  // last covered beat
       // Divisions only when a note reaches past the covered beats (the hot loop stays division-free
@@ -187,7 +187,7 @@ MuspyMetrics compute_muspy_metrics(std::span<const Note> notes, std::uint16_t pp
 
     // Groove consistency: onsets are in order, so each bar's onset positions arrive sorted.
     if (bar_ticks > 0) {
-      const std::uint64_t n_bars = length / bar_ticks + 1;
+      const std::uint64_t n_bars = std::uint64_t{length} / bar_ticks + 1;
       if (n_bars >= 2) {
         std::pmr::vector<std::uint64_t> prev(mr), cur(mr);
         std::uint64_t bar = 0, distance = 0;

@@ -196,6 +196,17 @@ TEST(MuspyMetrics, ManyNotesNeverReleasedStayLinearithmic) {
   EXPECT_NEAR(*m.polyphony_rate, (20000.0 - 2) / 20000, 1e-12) << "t + 1 pitches at tick t: more than 2 from tick 2";
 }
 
+TEST(MuspyMetrics, ANoteToTheLastTickAtPpq1CountsAllItsBeats) {
+  // One note from tick 0 to tick 2^32 - 1 at ppq 1: 2^32 beats, every one covered. (The beat count
+  // once wrapped to 0 in 32-bit arithmetic and gave an empty-beat rate of minus infinity.)
+  const std::vector<Note> notes{{0, 0xFFFFFFFFU, 0, 0, 60, 100}};
+  const MuspyMetrics m = compute_muspy_metrics(notes, 1, 1, std::nullopt, std::pmr::new_delete_resource());
+  ASSERT_TRUE(m.empty_beat_rate.has_value());
+  EXPECT_EQ(*m.empty_beat_rate, 0.0);
+  ASSERT_TRUE(m.polyphony_rate.has_value());
+  EXPECT_EQ(*m.polyphony_rate, 0.0);
+}
+
 // ---- key and tempo estimation -------------------------------------------------------------------
 
 TEST(KeyEstimation, FindsTheKeyOfItsOwnProfileAndRanksTheRunnerUp) {
