@@ -1,6 +1,7 @@
 #include "file_job.hpp"
 
 #include <string>
+#include <utility>
 
 namespace midisift::cli {
 
@@ -22,9 +23,20 @@ void FileJob::run(const std::filesystem::path& path, std::pmr::memory_resource* 
     record.error = open_error.message;
     return;
   }
-  const auto bytes = input.bytes();
-  record.size_bytes = bytes.size();
   record.mtime_ns = input.mtime_ns();
+  analyse(input.bytes(), mr, options);
+}
+
+void FileJob::analyse(std::span<const std::byte> bytes, std::pmr::memory_resource* mr,
+                      const parse::ParseOptions& options) {
+  record.music.reset();  // may view the memory resource of a previous call
+  smf.reset();
+  auto path = std::move(record.path);
+  const auto mtime = record.mtime_ns;
+  record = db::FileRecord{};
+  record.path = std::move(path);
+  record.mtime_ns = mtime;
+  record.size_bytes = bytes.size();
   record.md5 = analyze::to_hex(analyze::md5(bytes));
 
   smf.emplace(parse::parse(bytes, mr, options));
