@@ -15,9 +15,13 @@ void FileJob::run(const std::filesystem::path& path, std::pmr::memory_resource* 
   if (!input.open(path, open_error, access)) {
     vanished_ = open_error.code == parse::Fatal::Vanished;
     record.size_bytes = input.size();
-    // A file that changed while it was read keeps no modification time, so that the next scan
-    // cannot take it for unchanged and reads it again.
-    if (input.mtime_ns() != 0 && open_error.code != parse::Fatal::Unstable) record.mtime_ns = input.mtime_ns();
+    // The modification time is kept only when the failure belongs to the file as it is (empty, over
+    // 4 GiB, not a regular file): the next scan may skip it while it stays unchanged. A file that
+    // could not be read (permissions, an I/O error) or changed while it was read keeps none, so the
+    // next scan reads it again: fixing its permissions does not change its modification time.
+    const bool lasting = open_error.code == parse::Fatal::EmptyFile || open_error.code == parse::Fatal::TooLarge ||
+                         open_error.code == parse::Fatal::NotAFile;
+    if (lasting && input.mtime_ns() != 0) record.mtime_ns = input.mtime_ns();
     record.status = db::FileStatus::Failed;
     record.error_code = parse::to_string(open_error.code);
     record.error = open_error.message;

@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <pty.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cctype>
 #include <cstring>
 #include <sstream>
@@ -90,6 +90,7 @@ class Child {
  private:
   [[noreturn]] static void exec(const std::vector<std::string>& argv) {
     std::vector<char*> a;
+    a.reserve(argv.size() + 1);
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
     ::execvp(a[0], a.data());
@@ -313,6 +314,27 @@ TEST(Process, UnreadableFilesAndFoldersAreReportedAndTheRestIsScanned) {
   EXPECT_EQ(query(db, "SELECT path, status, error_code, error FROM files ORDER BY path"),
             (c / "ok.mid").string() + "|ok|NULL|NULL\n" + (c / "secret.mid").string() +
                 "|failed|io_error|Permission denied");
+}
+
+TEST(Process, AFileUnreadableInOneScanIsReadAgainOnceItIsReadable) {
+  // Fixing a file's permissions does not change its modification time: the failed row of an
+  // unreadable file must not pass for an unchanged analysis.
+  TempDir dir;
+  const auto c = dir.path() / "c";
+  write_file(c / "a.mid", numbered_song(1, 10));
+  fs::permissions(c / "a.mid", fs::perms::none);
+  fs::create_directories(dir.path() / "db");
+  fs::permissions(dir.path() / "db", fs::perms::all);
+  fs::permissions(dir.path(), fs::perms::all);
+  const auto db = dir.path() / "db" / "x.db";
+  Child first({"scan", c.string(), "--db", db.string(), "-q"}, false, unprivileged());
+  ASSERT_EQ(first.wait(), 0) << first.out();
+  ASSERT_EQ(query(db, "SELECT status, error_code FROM files"), "failed|io_error");
+  fs::permissions(c / "a.mid", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  Child second({"scan", c.string(), "--db", db.string()}, false, unprivileged());
+  ASSERT_EQ(second.wait(), 0) << second.out();
+  EXPECT_NE(second.out().find("files 1, ok 1"), std::string::npos) << second.out();
+  EXPECT_EQ(query(db, "SELECT status, error_code FROM files"), "ok|NULL");
 }
 
 TEST(Process, SymlinkLoopsNonUtf8NamesAndFifosAreScannedWithoutHanging) {
