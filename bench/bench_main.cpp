@@ -274,6 +274,7 @@ void BM_ScanEndToEnd(benchmark::State& state) {
     std::vector<std::string> args = {exe.string(), "scan", corpus().root.string(), "--db", db, "-j", jobs,
                                      "--alloc", alloc};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     pid_t pid = 0;

@@ -570,6 +570,7 @@ namespace {
 
 void run_tool(const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
@@ -595,13 +596,13 @@ void build_fat_image(const std::filesystem::path& card, const std::filesystem::p
     if (e.is_regular_file()) content += e.file_size();
   }
   // FAT32 needs at least 65,525 clusters: 64 MiB leaves room with mkfs.fat's default cluster size.
-  const std::uintmax_t kib = std::max<std::uintmax_t>(64 * 1024, (content * 2) / 1024 + 1024);
+  const std::uintmax_t kib = std::max<std::uintmax_t>(std::uintmax_t{64} * 1024, (content * 2) / 1024 + 1024);
   std::error_code ec;
   std::filesystem::remove(image, ec);
   run_tool({"mkfs.fat", "-F", "32", "-n", "MIDISIFT", "-C", image.string(), std::to_string(kib)});
   std::vector<std::string> args = {"mcopy", "-s", "-Q", "-i", image.string()};
   for (const auto& e : std::filesystem::directory_iterator(card)) args.push_back(e.path().string());
-  args.push_back("::/");
+  args.emplace_back("::/");
   run_tool(args);
 }
 

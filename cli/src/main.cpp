@@ -75,9 +75,8 @@ int run_info(const std::vector<std::filesystem::path>& files, bool json, bool st
   return status;
 }
 
-}  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"midisift: fast, lenient analysis of Standard MIDI File collections into SQLite"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "midisift 0.1.0");
@@ -282,4 +281,21 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Anything that escapes run() (the argument parser's own setup included) is an error message and
+  // exit status 1, never std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fputs("midisift: ", stderr);
+    std::fputs(e.what(), stderr);
+    std::fputc('\n', stderr);
+  } catch (...) {
+    std::fputs("midisift: unknown error\n", stderr);
+  }
+  return 1;
 }

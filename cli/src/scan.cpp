@@ -1,13 +1,14 @@
 #include "scan.hpp"
 
 #include <sys/stat.h>
-#include <time.h>
 #include <tbb/concurrent_queue.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <ctime>
 #include <condition_variable>
 #include <cstdio>
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "midisift/db/database.hpp"
 #include "midisift/parse/arena.hpp"
 #include "prior_scan.hpp"
+#include "tsan.hpp"
 #include "walk.hpp"
 
 namespace midisift::cli {
@@ -76,8 +78,21 @@ struct Counters {
   std::atomic<bool> total_known{false};
 };
 
+// Orders the successive calls of a serial pipeline stage for ThreadSanitizer (tsan.hpp): each call
+// starts after the previous one ended, whichever threads oneTBB ran them on.
+class SerialStage {
+ public:
+  explicit SerialStage(const void* stage) noexcept : stage_(stage) { tsan_acquire(stage_); }
+  ~SerialStage() { tsan_release(stage_); }
+  SerialStage(const SerialStage&) = delete;
+  SerialStage& operator=(const SerialStage&) = delete;
+
+ private:
+  const void* stage_;
+};
+
 std::string format_eta(double seconds) {
-  const auto s = static_cast<long long>(seconds + 0.5);
+  const long long s = std::llround(seconds);
   if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
   return fmt::format("{}:{:02}", s / 60, s % 60);
 }
@@ -92,7 +107,7 @@ class Progress {
         // A bar is redrawn often (10 times a second, or faster if asked); log lines every interval.
         interval_(std::chrono::milliseconds(
             static_cast<long long>(std::max(0.01, tty ? std::min(0.1, interval_s) : interval_s) * 1000))),
-        thread_([this](std::stop_token st) { loop(st); }) {}
+        thread_([this](const std::stop_token& st) { loop(st); }) {}
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
   ~Progress() {
@@ -102,7 +117,7 @@ class Progress {
   }
 
  private:
-  void loop(std::stop_token st) {
+  void loop(const std::stop_token& st) {
     std::mutex m;
     std::unique_lock lock(m);
     while (!cv_.wait_for(lock, st, interval_, [] { return false; }) && !st.stop_requested()) print();
@@ -220,7 +235,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   std::optional<std::jthread> counter;
   std::optional<Progress> progress;
   if (options.progress) {
-    counter.emplace([&](std::stop_token st) {
+    counter.emplace([&](const std::stop_token& st) {
       Walker count_walk(options.roots, nullptr);
       std::uint64_t n = 0;
       while (!st.stop_requested() && count_walk.next()) ++n;
@@ -232,102 +247,123 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
 
   auto interrupted = [&] { return options.interrupt != nullptr && options.interrupt->load(); };
 
+  // However parallel_pipeline ends (an exception from a stage included), it has waited for every
+  // stage call; say so to ThreadSanitizer (tsan.hpp) before this thread touches their objects again.
+  auto pipeline_joined = [&] {
+    tsan_acquire(&walker);
+    tsan_acquire(&writer);
+    for (const auto& t : tokens) tsan_acquire(t.get());
+  };
   tbb::task_arena arena(static_cast<int>(jobs));
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        ntokens,
-        tbb::make_filter<void, Token*>(
-            tbb::filter_mode::serial_in_order,
-            [&](tbb::flow_control& fc) -> Token* {
-              for (;;) {
-                if (interrupted()) {
-                  summary.interrupted = true;
-                  fc.stop();
-                  return nullptr;
+  try {
+    arena.execute([&] {
+      tbb::parallel_pipeline(
+          ntokens,
+          tbb::make_filter<void, Token*>(
+              tbb::filter_mode::serial_in_order,
+              [&](tbb::flow_control& fc) -> Token* {
+                const SerialStage order(&walker);
+                for (;;) {
+                  if (interrupted()) {
+                    summary.interrupted = true;
+                    fc.stop();
+                    return nullptr;
+                  }
+                  auto path = walker.next();
+                  if (!path) {
+                    fc.stop();
+                    return nullptr;
+                  }
+                  PriorScan::Entry* known = prior.find(path->native());
+                  if (known != nullptr && !options.rescan) {
+                    const auto st = stat_file(*path);
+                    if (st && PriorScan::unchanged(*known, st->size, st->mtime_ns)) {
+                      ++summary.unchanged;
+                      ++counters.done;
+                      continue;
+                    }
+                  }
+                  Token* t = nullptr;
+                  // ntokens tokens exist and at most ntokens are in flight.
+                  while (!free_tokens.try_pop(t)) std::this_thread::yield();
+                  tsan_acquire(t);
+                  t->path = std::move(*path);
+                  tsan_release(t);
+                  return t;
                 }
-                auto path = walker.next();
-                if (!path) {
-                  fc.stop();
-                  return nullptr;
-                }
-                PriorScan::Entry* known = prior.find(path->native());
-                if (known != nullptr && !options.rescan) {
-                  const auto st = stat_file(*path);
-                  if (st && PriorScan::unchanged(*known, st->size, st->mtime_ns)) {
-                    ++summary.unchanged;
-                    ++counters.done;
-                    continue;
+              }) &
+              tbb::make_filter<Token*, Token*>(tbb::filter_mode::parallel,
+                                               [&](Token* t) {
+                                                 tsan_acquire(t);
+                                                 std::pmr::memory_resource* mr =
+                                                     use_arena ? static_cast<std::pmr::memory_resource*>(&t->arena)
+                                                               : std::pmr::new_delete_resource();
+                                                 try {
+                                                   t->job.run(t->path, mr, parse_options, options.access);
+                                                 } catch (const std::exception& e) {
+                                                   // Out of memory or a digest failure: this file
+                                                   // fails, the batch goes on.
+                                                   t->job.clear();
+                                                   t->job.record.status = db::FileStatus::Failed;
+                                                   t->job.record.error_code = "internal_error";
+                                                   t->job.record.error = e.what();
+                                                   t->job.record.facts.reset();
+                                                 }
+                                                 tsan_release(t);
+                                                 return t;
+                                               }) &
+              // Out of order: rows are keyed by path, so the writer takes each file as it is ready
+              // and one large file does not hold back the small ones finished after it.
+              tbb::make_filter<Token*, void>(tbb::filter_mode::serial_out_of_order, [&](Token* t) {
+                const SerialStage order(&writer);
+                tsan_acquire(t);
+                const auto writer_start = Clock::now();
+                const double writer_cpu_start = thread_cpu_seconds();
+                const auto& r = t->job.record;
+                if (t->job.vanished()) {
+                  // Deleted or renamed since the walk listed it: not part of the collection any
+                  // more. An earlier row for it is marked missing, no new row is made.
+                  warn(r.path + ": vanished during the scan (deleted or renamed after it was listed)");
+                  writer.mark_missing(r.path);
+                  ++summary.vanished;
+                } else {
+                  writer.add(r);
+                  ++summary.files;
+                  summary.bytes += r.size_bytes;
+                  counters.bytes += r.size_bytes;
+                  switch (r.status) {
+                    case db::FileStatus::Ok: ++summary.ok; break;
+                    case db::FileStatus::Recovered: {
+                      ++summary.recovered;
+                      // A file counts once per kind of repair, however often it was made.
+                      std::vector<std::string_view> codes;
+                      for (const auto& d : r.diagnostics) codes.push_back(parse::to_string(d.code));
+                      std::sort(codes.begin(), codes.end());
+                      codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+                      for (const auto c : codes) ++summary.recovered_by_repair[std::string(c)];
+                      break;
+                    }
+                    case db::FileStatus::Failed:
+                      ++summary.failed;
+                      ++counters.failed;
+                      ++summary.failed_by_reason[r.error_code];
+                      break;
                   }
                 }
-                Token* t = nullptr;
-                // ntokens tokens exist and at most ntokens are in flight.
-                while (!free_tokens.try_pop(t)) std::this_thread::yield();
-                t->path = std::move(*path);
-                return t;
-              }
-            }) &
-            tbb::make_filter<Token*, Token*>(tbb::filter_mode::parallel,
-                                             [&](Token* t) {
-                                               std::pmr::memory_resource* mr =
-                                                   use_arena ? static_cast<std::pmr::memory_resource*>(&t->arena)
-                                                             : std::pmr::new_delete_resource();
-                                               try {
-                                                 t->job.run(t->path, mr, parse_options, options.access);
-                                               } catch (const std::exception& e) {
-                                                 // Out of memory or a digest failure: this file
-                                                 // fails, the batch goes on.
-                                                 t->job.clear();
-                                                 t->job.record.status = db::FileStatus::Failed;
-                                                 t->job.record.error_code = "internal_error";
-                                                 t->job.record.error = e.what();
-                                                 t->job.record.facts.reset();
-                                               }
-                                               return t;
-                                             }) &
-            // Out of order: rows are keyed by path, so the writer takes each file as it is ready
-            // and one large file does not hold back the small ones finished after it.
-            tbb::make_filter<Token*, void>(tbb::filter_mode::serial_out_of_order, [&](Token* t) {
-              const auto writer_start = Clock::now();
-              const double writer_cpu_start = thread_cpu_seconds();
-              const auto& r = t->job.record;
-              if (t->job.vanished()) {
-                // Deleted or renamed since the walk listed it: not part of the collection any
-                // more. An earlier row for it is marked missing, no new row is made.
-                warn(r.path + ": vanished during the scan (deleted or renamed after it was listed)");
-                writer.mark_missing(r.path);
-                ++summary.vanished;
-              } else {
-                writer.add(r);
-                ++summary.files;
-                summary.bytes += r.size_bytes;
-                counters.bytes += r.size_bytes;
-                switch (r.status) {
-                  case db::FileStatus::Ok: ++summary.ok; break;
-                  case db::FileStatus::Recovered: {
-                    ++summary.recovered;
-                    // A file counts once per kind of repair, however often it was made.
-                    std::vector<std::string_view> codes;
-                    for (const auto& d : r.diagnostics) codes.push_back(parse::to_string(d.code));
-                    std::sort(codes.begin(), codes.end());
-                    codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
-                    for (const auto c : codes) ++summary.recovered_by_repair[std::string(c)];
-                    break;
-                  }
-                  case db::FileStatus::Failed:
-                    ++summary.failed;
-                    ++counters.failed;
-                    ++summary.failed_by_reason[r.error_code];
-                    break;
-                }
-              }
-              ++counters.done;
-              t->job.clear();
-              if (use_arena) t->arena.reset();
-              free_tokens.push(t);
-              summary.writer_seconds += seconds_since(writer_start);
-              summary.writer_cpu_seconds += thread_cpu_seconds() - writer_cpu_start;
-            }));
-  });
+                ++counters.done;
+                t->job.clear();
+                if (use_arena) t->arena.reset();
+                tsan_release(t);
+                free_tokens.push(t);
+                summary.writer_seconds += seconds_since(writer_start);
+                summary.writer_cpu_seconds += thread_cpu_seconds() - writer_cpu_start;
+              }));
+    });
+  } catch (...) {
+    pipeline_joined();
+    throw;
+  }
+  pipeline_joined();
   counter.reset();
   progress.reset();
 

@@ -264,7 +264,7 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     return std::tie(a.track, a.channel, a.first_tick) < std::tie(b.track, b.channel, b.first_tick);
   });
   if (!notes.empty()) {
-    const double n = static_cast<double>(notes.size());
+    const auto n = static_cast<double>(notes.size());
     m.velocity_mean = static_cast<double>(vel_sum) / n;
     m.velocity_std = std::sqrt(std::max(0.0, static_cast<double>(vel_sq) / n - *m.velocity_mean * *m.velocity_mean));
   }

@@ -65,8 +65,8 @@ NoteList extract_notes(const parse::Smf& smf, std::pmr::memory_resource* mr,
   // Per (channel, pitch): FIFO of sounding notes as an intrusive list through `next`.
   std::pmr::vector<std::uint32_t> next(mr);
   next.reserve(note_ons);
-  std::array<std::uint32_t, 16 * 128> head{};
-  std::array<std::uint32_t, 16 * 128> tail{};
+  std::array<std::uint32_t, std::size_t{16} * 128> head{};
+  std::array<std::uint32_t, std::size_t{16} * 128> tail{};
   std::pmr::vector<std::size_t> bounds(mr);
   bounds.push_back(0);
 

@@ -3,6 +3,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <numeric>
 #include <tuple>
 
@@ -88,7 +90,7 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
   const std::uint32_t step = std::max<std::uint32_t>(1, ppq / kLoopGridPerQuarter);
   // Rounding to the grid by a multiply: deterministic, so equal inputs always hash alike.
   const double inv_step = 1.0 / step;
-  auto quantise = [inv_step](std::uint32_t t) { return static_cast<std::uint32_t>(t * inv_step + 0.5); };
+  auto quantise = [inv_step](std::uint32_t t) { return static_cast<std::uint32_t>(std::lround(t * inv_step)); };
 
   // Stable counting sort of note indices by track: each track's notes stay in onset order.
   std::uint32_t tracks = 0;
@@ -110,6 +112,7 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
   // hostile file can declare (a note at tick 0 and one at tick 2^31 in each of thousands of tracks),
   // and the candidates are the same as with every bar laid out.
   constexpr std::size_t kMaxGap = 16, kPadBefore = 8, kPadAfter = 17;
+  constexpr std::array<std::size_t, 4> kLoopLengths{1, 2, 4, 8};
   constexpr std::uint32_t kNoBar = 0xFFFFFFFFU;
   struct Segment {
     std::size_t lo, hi;  // bars [lo, hi) laid out
@@ -186,8 +189,8 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
         nonempty_prefix[g.pbase + j + 1] = nonempty_prefix[g.pbase + j] + (count[g.base + j] > 0 ? 1 : 0);
       }
     }
-    for (const std::uint8_t len : {1, 2, 4, 8}) {
-      if (2U * len > nbt) break;
+    for (const std::size_t len : kLoopLengths) {
+      if (2 * len > nbt) break;
       for (const Segment& g : segments) {
         // Bar x of the track, x in [g.lo, g.hi), is slot g.base + x - g.lo.
         auto tol_at = [&](std::size_t x) { return tol[g.base + x - g.lo]; };
@@ -200,7 +203,7 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
         }
         auto all_eq = [&](std::size_t from, std::size_t to) { return eq_at(to) - eq_at(from) == to - from; };
         std::size_t i = g.lo;
-        while (i + 2U * len <= nbt && i <= g.last) {
+        while (i + 2 * len <= nbt && i <= g.last) {
           if (nonempty_at(i + len) == nonempty_at(i) || !all_eq(i, i + len)) {
             ++i;
             continue;
@@ -211,15 +214,15 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
           bool halves = false;
           if (len > 1) {
             halves = true;
-            for (std::size_t j = i; j < i + len / 2U; ++j) {
-              if (tol_at(j) != tol_at(j + len / 2U) || count_at(j) != count_at(j + len / 2U)) halves = false;
+            for (std::size_t j = i; j < i + len / 2; ++j) {
+              if (tol_at(j) != tol_at(j + len / 2) || count_at(j) != count_at(j + len / 2)) halves = false;
             }
           }
           if (!halves) {
             LoopCandidate c;
             c.track = static_cast<std::uint16_t>(t);
             c.start_bar = static_cast<std::uint32_t>(i);
-            c.bars = len;
+            c.bars = static_cast<std::uint8_t>(len);
             c.repeats = repeats;
             c.start_tick = bars[i];
             c.end_tick = bars[i + len];
@@ -237,7 +240,7 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
             c.drum = n_pitched == 0;
             out.push_back(c);
           }
-          i += static_cast<std::size_t>(repeats) * len;
+          i += repeats * len;
         }
       }
     }

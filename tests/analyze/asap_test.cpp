@@ -85,7 +85,7 @@ Scores evaluate(KeyProfile profile) {
   Scores s;
   parse::Arena arena;
   for (const auto& entry : fs::recursive_directory_iterator(kAsap)) {
-    const fs::path p = entry.path();
+    const fs::path& p = entry.path();
     const std::string name = p.filename().string();
     const std::string suffix = "_annotations.txt";
     if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;

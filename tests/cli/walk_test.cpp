@@ -18,7 +18,7 @@ TEST(Walk, RecognisesMidiExtensionsInAnyCase) {
 
 TEST(Walk, YieldsFilesInNameOrderAndSkipsFolders) {
   test::TempDir dir;
-  const auto root = dir.path();
+  const auto& root = dir.path();
   for (const char* p : {"b.mid", "a.mid", "z/c.mid", "m/x.txt"}) {
     fs::create_directories((root / p).parent_path());
     std::ofstream(root / p) << "x";

@@ -21,7 +21,7 @@ namespace {
 
 using namespace midisift::clip;
 
-constexpr std::size_t kMaxFile = 16 * 1024;
+constexpr std::size_t kMaxFile = std::size_t{16} * 1024;
 using Fixture = midisift::fuzz::CardFixture<24, kMaxFile>;
 using Card = Fixture::Card;
 

@@ -23,7 +23,7 @@ namespace {
 
 using namespace midisift::clip;
 
-constexpr std::size_t kMaxFile = 64 * 1024;
+constexpr std::size_t kMaxFile = std::size_t{64} * 1024;
 using Fixture = midisift::fuzz::CardFixture<16, kMaxFile>;
 using Card = Fixture::Card;
 

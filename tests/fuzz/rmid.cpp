@@ -3,6 +3,7 @@
 // "data" chunk parses on its own, with offsets shifted by the chunk's position (RIFF: Microsoft
 // Multimedia Programming Interface and Data Specifications 1.0, 1991; little-endian sizes, chunks
 // padded to even length).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory_resource>
@@ -91,8 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (chunk->start == chunk->end) return 0;  // an empty SMF on its own is "empty file", inside it is "not MIDI"
   const auto payload = std::span(file).subspan(chunk->start, chunk->end - chunk->start);
   const auto tag = [&](std::size_t at, const char* t) {
-    return payload.size() >= at + 4 && payload[at] == t[0] && payload[at + 1] == t[1] && payload[at + 2] == t[2] &&
-           payload[at + 3] == t[3];
+    return payload.size() >= at + 4 && std::equal(payload.begin() + static_cast<std::ptrdiff_t>(at),
+                                                   payload.begin() + static_cast<std::ptrdiff_t>(at + 4), t,
+                                                   [](std::uint8_t a, char b) { return a == static_cast<std::uint8_t>(b); });
   };
   if (payload.size() >= 12 && tag(0, "RIFF") && tag(8, "RMID")) return 0;  // on its own it would be unwrapped again
   const Smf inner = midisift::parse::parse(bytes.subspan(chunk->start, chunk->end - chunk->start), mr);

@@ -35,5 +35,5 @@ int run_all();
 #define FW_CHECK_OK(expr) FW_CHECK((expr) == ::midisift::clip::Status::Ok)
 #define FW_TEST(name)                                                    \
   static void name();                                                    \
-  static const ::fwtest::Registrar name##_registrar(#name, &name);      \
+  static const ::fwtest::Registrar name##_registrar(#name, &(name));    \
   static void name()

@@ -15,7 +15,7 @@ namespace {
 
 using namespace midisift::clip;
 
-using Card = MemoryFileSystem<48, 12 * 1024>;
+using Card = MemoryFileSystem<48, std::size_t{12} * 1024>;
 
 // Large objects live in static storage: the device's stack is small.
 Card g_fs;
@@ -80,10 +80,10 @@ FW_TEST(ClipHeaderDetectsEveryCorruptedByte) {
   FW_CHECK_OK(decode_header(b, sizeof b, d));
   FW_CHECK(d.loop_ticks == 1536 && d.event_count == 3 && d.payload_crc == 0x12345678U && d.name[0] == 'g');
   int detected = 0;
-  for (std::size_t i = 0; i < kClipHeaderSize; ++i) {
-    b[i] ^= 0x20;
+  for (auto& byte : b) {
+    byte ^= 0x20;
     if (decode_header(b, sizeof b, d) != Status::Ok) ++detected;
-    b[i] ^= 0x20;
+    byte ^= 0x20;
   }
   FW_CHECK(detected == static_cast<int>(kClipHeaderSize));
   b[4] = 2;  // major version 2
@@ -475,7 +475,7 @@ FW_TEST(CardPreparedByTheExporterLoadsEveryClip) {
   static IndexEntry entries[40];
   const std::uint16_t count = h.count < 40 ? h.count : 40;
   for (std::uint16_t i = 0; i < count; ++i) {
-    FW_CHECK_OK(decode_entry(g_file + h.header_size + i * h.record_size, entries[i]));
+    FW_CHECK_OK(decode_entry(g_file + h.header_size + std::size_t{i} * h.record_size, entries[i]));
   }
   for (std::uint16_t i = 0; i < count; ++i) {
     char rel[64] = "/clips/";
