@@ -212,9 +212,12 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   const std::size_t n_tracks = smf.tracks().size();
   // Per (track, channel): the instrument its last note used, and the newest instrument of that
   // track and channel; `older` chains each instrument to the previous one of the same track and
-  // channel, so finding (track, channel, program) looks at no more than 128 entries.
-  std::pmr::vector<std::uint32_t> slot(n_tracks * 16, kNone, mr);
-  std::pmr::vector<std::uint32_t> newest(n_tracks * 16, kNone, mr);
+  // channel, so finding (track, channel, program) looks at no more than 128 entries. Only tracks
+  // with notes get their 16 channel slots (`first_slot`: a track's first, in order of first note),
+  // so a file of a million empty tracks costs 4 bytes a track here.
+  std::pmr::vector<std::uint32_t> first_slot(n_tracks, kNone, mr);
+  std::pmr::vector<std::uint32_t> slot(mr);
+  std::pmr::vector<std::uint32_t> newest(mr);
   std::pmr::vector<std::uint32_t> older(mr);
 
 
@@ -236,7 +239,13 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
       ++pi;
     }
     const std::uint8_t prog = program[n.channel];
-    const std::size_t key = std::size_t{n.track} * 16 + n.channel;
+    std::uint32_t& first = first_slot[n.track];
+    if (first == kNone) {
+      first = static_cast<std::uint32_t>(slot.size());
+      slot.resize(slot.size() + 16, kNone);
+      newest.resize(newest.size() + 16, kNone);
+    }
+    const std::size_t key = std::size_t{first} + n.channel;
     std::uint32_t& s = slot[key];
     if (s == kNone || m.instruments[s].program != prog) {
       s = newest[key];
