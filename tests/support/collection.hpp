@@ -75,13 +75,19 @@ inline std::string query(const std::filesystem::path& db_path, const std::string
   return out;
 }
 
-/// Everything a scan stored about the present files, keyed by path, without what differs between
-/// two equal scans (row ids, `scanned_at`): two databases with equal snapshots hold the same results.
-inline std::string snapshot(const std::filesystem::path& db_path) {
+/// The rows of `files`, one line each, ordered by path, without what differs between two equal
+/// scans (row ids, `scanned_at`).
+inline std::string file_rows(const std::filesystem::path& db_path) {
   const std::string columns = query(
       db_path,
       "SELECT group_concat(name, ', ') FROM pragma_table_info('files') WHERE name NOT IN ('id', 'scanned_at')");
-  std::string s = query(db_path, "SELECT " + columns + " FROM files ORDER BY path");
+  return query(db_path, "SELECT " + columns + " FROM files ORDER BY path");
+}
+
+/// Everything a scan stored about the present files, keyed by path, without what differs between
+/// two equal scans (row ids, `scanned_at`): two databases with equal snapshots hold the same results.
+inline std::string snapshot(const std::filesystem::path& db_path) {
+  std::string s = file_rows(db_path);
   s += "\n--\n" + query(db_path,
                         "SELECT f.path, d.code, d.track, d.offset FROM diagnostics d JOIN files f ON f.id = d.file_id "
                         "ORDER BY 1, 4, 2, 3");
