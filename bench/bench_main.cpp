@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <cstring>
+#include <initializer_list>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -222,6 +224,119 @@ void BM_AnalyzeFull(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().bytes[kAll]));
 }
 BENCHMARK(BM_AnalyzeFull)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- hostile inputs: parse + full analysis stays linear ----------------------------------------
+
+// Files built to hit the costly paths of the reader and the analysis (issue 7: bounded time,
+// linear in the input), each about 1 MB, against the real corpus in the same benchmark: the figure
+// to read is each input's MB/s as a ratio to the corpus's (label "corpus").
+std::vector<std::byte> hostile_input(int kind) {
+  std::vector<std::uint8_t> b;
+  auto put = [&b](std::initializer_list<std::uint8_t> bytes) { b.insert(b.end(), bytes); };
+  auto be32 = [&b](std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(v >> s));
+  };
+  auto vlq = [&b](std::uint32_t v) {
+    std::array<std::uint8_t, 5> g{};
+    int n = 0;
+    do {
+      g[static_cast<std::size_t>(n++)] = static_cast<std::uint8_t>(v & 0x7F);
+      v >>= 7;
+    } while (v != 0);
+    while (n-- > 0) b.push_back(static_cast<std::uint8_t>(g[static_cast<std::size_t>(n)] | (n > 0 ? 0x80 : 0)));
+  };
+  auto header = [&](std::uint16_t format, std::uint16_t tracks, std::uint16_t division) {
+    put({'M', 'T', 'h', 'd', 0, 0, 0, 6});
+    put({0, static_cast<std::uint8_t>(format), static_cast<std::uint8_t>(tracks >> 8), static_cast<std::uint8_t>(tracks),
+         static_cast<std::uint8_t>(division >> 8), static_cast<std::uint8_t>(division)});
+  };
+  auto track = [&](auto&& body) {
+    put({'M', 'T', 'r', 'k'});
+    const std::size_t at = b.size();
+    be32(0);
+    body();
+    put({0x00, 0xFF, 0x2F, 0x00});
+    const auto len = static_cast<std::uint32_t>(b.size() - at - 4);
+    for (int i = 0; i < 4; ++i) b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(len >> (24 - 8 * i));
+  };
+  switch (kind) {
+    case 1:  // 80,000 tiny tracks
+      header(1, 0xFFFF, 96);
+      for (int t = 0; t < 80'000; ++t) track([] {});
+      break;
+    case 2:  // 40,000 tracks, each a note at tick 0 and one 65,000 bars later (loop search)
+      header(1, 0xFFFF, 1);
+      for (int t = 0; t < 40'000; ++t) {
+        track([&] {
+          put({0x00, 0x90, 60, 64, 0x01, 0x80, 60, 64});
+          vlq(262'000);
+          put({0x90, 60, 64, 0x01, 0x80, 60, 64});
+        });
+      }
+      break;
+    case 3:  // 100,000 notes never released, all 16 channels and 128 keys
+      header(0, 1, 96);
+      track([&] {
+        for (int i = 0; i < 100'000; ++i) put({0x01, static_cast<std::uint8_t>(0x90 | (i % 16)), static_cast<std::uint8_t>(i % 128), 100});
+      });
+      break;
+    case 4:  // a program change before each of 100,000 notes, cycling through 128 programs
+      header(0, 1, 96);
+      track([&] {
+        for (int i = 0; i < 100'000; ++i) put({0x00, 0xC0, static_cast<std::uint8_t>(i % 128), 0x00, 0x90, 60, 100, 0x01, 0x80, 60, 0});
+      });
+      break;
+    case 5:  // a tempo change before each of 100,000 notes
+      header(0, 1, 96);
+      track([&] {
+        for (int i = 0; i < 100'000; ++i) put({0x00, 0xFF, 0x51, 0x03, 0x07, static_cast<std::uint8_t>(i), 0x20, 0x00, 0x90, 60, 100, 0x01, 0x80, 60, 0});
+      });
+      break;
+    default:  // 1,000,000 status bytes where data bytes belong: a repair each
+      header(0, 1, 96);
+      track([&] {
+        put({0x00, 0x90});
+        b.insert(b.end(), 1'000'000, 0x90);
+      });
+      break;
+  }
+  std::vector<std::byte> out(b.size());
+  std::memcpy(out.data(), b.data(), b.size());
+  return out;
+}
+
+constexpr std::array<const char*, 7> kHostileNames = {"corpus",          "tiny_tracks",     "sparse_tracks",
+                                                      "never_released",  "program_churn",   "tempo_churn",
+                                                      "bad_data_bytes"};
+
+void BM_Hostile(benchmark::State& state) {
+  const int kind = static_cast<int>(state.range(0));
+  std::vector<std::vector<std::byte>> inputs;
+  if (kind == 0) {
+    for (const auto& f : corpus().files) inputs.push_back(f.bytes);
+  } else {
+    inputs.push_back(hostile_input(kind));
+  }
+  std::uint64_t bytes = 0;
+  for (const auto& in : inputs) bytes += in.size();
+  parse::Arena arena;
+  for (auto _ : state) {
+    for (const auto& in : inputs) {
+      {
+        const auto smf = parse::parse(in, &arena);
+        if (!smf.failure()) {
+          const auto facts = analyze::compute_facts(smf, &arena);
+          benchmark::DoNotOptimize(analyze::analyze_music(smf, facts, &arena));
+        }
+      }
+      arena.reset();
+    }
+  }
+  state.SetLabel(kHostileNames[static_cast<std::size_t>(kind)]);
+  state.counters["input_MB"] = static_cast<double>(bytes) / 1e6;
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_Hostile)->DenseRange(0, 6)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // ---- memory: upstream allocations per file in steady state ------------------------------------
 

@@ -1,7 +1,6 @@
 #include "scan.hpp"
 
 #include <sys/stat.h>
-#include <tbb/concurrent_queue.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <ostream>
 #include <stop_token>
 #include <thread>
+#include <vector>
 
 #include "file_job.hpp"
 #include "midisift/db/database.hpp"
@@ -48,6 +48,30 @@ struct Token {
   std::filesystem::path path;
   parse::Arena arena;
   FileJob job;
+};
+
+// The tokens not in flight: pushed by the writer stage when it is done with a file, popped by the
+// walk stage for the next one. A mutex and a vector rather than a lock-free queue: one push and one
+// pop per file cost nothing next to parsing it, and every hand-off is plain to ThreadSanitizer
+// (oneTBB's concurrent_queue recycles its pages through uninstrumented code).
+class FreeTokens {
+ public:
+  void push(Token* t) {
+    const std::lock_guard lock(mutex_);
+    tokens_.push_back(t);
+  }
+  /// A free token, or nullptr when all are in flight.
+  Token* try_pop() {
+    const std::lock_guard lock(mutex_);
+    if (tokens_.empty()) return nullptr;
+    Token* t = tokens_.back();
+    tokens_.pop_back();
+    return t;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Token*> tokens_;
 };
 
 // Tokens in flight per worker: enough to keep the parallel stage busy while the serial stages run
@@ -220,7 +244,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   Walker walker(options.roots, warn);
 
   std::vector<std::unique_ptr<Token>> tokens;
-  tbb::concurrent_queue<Token*> free_tokens;
+  FreeTokens free_tokens;
   for (unsigned i = 0; i < ntokens; ++i) {
     tokens.push_back(std::make_unique<Token>());
     free_tokens.push(tokens.back().get());
@@ -285,7 +309,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                   }
                   Token* t = nullptr;
                   // ntokens tokens exist and at most ntokens are in flight.
-                  while (!free_tokens.try_pop(t)) std::this_thread::yield();
+                  while ((t = free_tokens.try_pop()) == nullptr) std::this_thread::yield();
                   tsan_acquire(t);
                   t->path = std::move(*path);
                   tsan_release(t);
