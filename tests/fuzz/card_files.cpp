@@ -44,6 +44,17 @@ bool same(const UndoRing& a, const UndoRing& b) {
   return true;
 }
 
+// What a decoder accepted, its encoder writes back (at most MaxSize bytes) and the decoder reads
+// again as the same value.
+template <std::size_t MaxSize, class T, class Encode, class Decode>
+void check_round_trip(const T& decoded, Encode encode, Decode decode, std::size_t size) {
+  std::array<std::uint8_t, MaxSize> out{};
+  FUZZ_CHECK(encode(decoded, out.data()) == Status::Ok, "a decoded file encodes");
+  T again;
+  FUZZ_CHECK(decode(out.data(), static_cast<std::uint32_t>(size), again) == Status::Ok && same(decoded, again),
+             "a file survives encode and decode");
+}
+
 // A card with one clip, A.CLP, and one undo snapshot of it on track 1.
 void prepare(Library& library) {
   FUZZ_CHECK(library.format() == Status::Ok, "format");
@@ -61,12 +72,8 @@ void check_session(Fixture& fixture, const std::uint8_t* file, std::uint32_t siz
   Session decoded;
   const Status status = decode_session(file, size, decoded);
   if (status == Status::Ok) {
-    std::array<std::uint8_t, kCardHeaderSize + kSessionMaxTracks * kSessionTrackSize + kCrcSize> out{};
-    FUZZ_CHECK(encode_session(decoded, out.data()) == Status::Ok, "a decoded session encodes");
-    Session again;
-    FUZZ_CHECK(decode_session(out.data(), static_cast<std::uint32_t>(session_size(decoded)), again) == Status::Ok &&
-                   same(decoded, again),
-               "a session survives encode and decode");
+    check_round_trip<kCardHeaderSize + kSessionMaxTracks * kSessionTrackSize + kCrcSize>(
+        decoded, encode_session, decode_session, session_size(decoded));
   }
   fixture.put("/sessions/FUZZ.SES", file, size);
   Session loaded;
@@ -81,12 +88,8 @@ void check_undo(Fixture& fixture, const std::uint8_t* file, std::uint32_t size) 
   Library& library = fixture.library();
   UndoRing decoded;
   if (decode_undo(file, size, decoded) == Status::Ok) {
-    std::array<std::uint8_t, kCardHeaderSize + kUndoMaxSlots * kUndoSlotSize + kCrcSize> out{};
-    FUZZ_CHECK(encode_undo(decoded, out.data()) == Status::Ok, "a decoded ring encodes");
-    UndoRing again;
-    FUZZ_CHECK(decode_undo(out.data(), static_cast<std::uint32_t>(undo_size(decoded)), again) == Status::Ok &&
-                   same(decoded, again),
-               "a ring survives encode and decode");
+    check_round_trip<kCardHeaderSize + kUndoMaxSlots * kUndoSlotSize + kCrcSize>(decoded, encode_undo, decode_undo,
+                                                                                 undo_size(decoded));
   }
   fixture.put("/undo/track1/UNDO.IDX", file, size);
   std::uint8_t depth = 0;
