@@ -346,7 +346,7 @@ std::vector<std::string> mount_namespace(const fs::path& probe_dir) {
   for (const auto& words : candidates) {
     std::string cmd;
     for (const auto& w : words) cmd += w + ' ';
-    cmd += "sh -c 'mount -t tmpfs -o size=64k tmpfs \"$0\"' '" + probe_dir.string() + "' >/dev/null 2>&1";
+    cmd += R"(sh -c 'mount -t tmpfs -o size=64k tmpfs "$0"' ')" + probe_dir.string() + "' >/dev/null 2>&1";
     if (std::system(cmd.c_str()) == 0) return words;
   }
   return {};
@@ -365,11 +365,11 @@ TEST_F(LongScan, ADatabaseOnASmallTmpfsThatFillsUpStopsTheScanClearlyAndKeepsCom
   fs::create_directories(saved);
   const auto ns = mount_namespace(disk);
   if (ns.empty()) GTEST_SKIP() << "no mount namespace here (unshare --mount): cannot mount a small tmpfs";
-  const auto size = std::max<std::uintmax_t>(256 * 1024, fs::file_size(reference()));
+  const auto size = std::max<std::uintmax_t>(std::uintmax_t{256} * 1024, fs::file_size(reference()));
   std::vector<std::string> prefix = ns;
   const std::string script =
       "disk=$1; saved=$2; shift 2; mount -t tmpfs -o size=" + std::to_string(size) +
-      " tmpfs \"$disk\" || exit 125; \"$@\"; rc=$?; cp -a \"$disk\"/. \"$saved\"/; exit $rc";
+      R"( tmpfs "$disk" || exit 125; "$@"; rc=$?; cp -a "$disk"/. "$saved"/; exit $rc)";
   for (const auto& w : {std::string("/bin/sh"), std::string("-c"), script, std::string("sh"), disk.string(),
                         saved.string()}) {
     prefix.push_back(w);
