@@ -73,6 +73,16 @@ def smf_limits() -> dict:
         "meter_key_extremes.mid": mthd(0, 1, 96)
         + chunk(b"MTrk", b"\x00\xff\x58\x04\x00\xff\x00\x00\x00\xff\x59\x02\x64\x05" + NOTES + EOT),
         "truncated_header.mid": b"MThd\x00\x00\x00\x06\x00",
+        # Findings of the fuzzers, rebuilt by hand (the fuzzers' own inputs grew from corpus files,
+        # which stay out of the project):
+        # - the loop search laid out every declared bar of every track (65,536 bars at ppq 1 from
+        #   a note at tick 0 and one at tick 262,000: 2 MB for a file of 100 bytes);
+        "crash_loop_search_memory_per_bar.mid": mthd(1, 2, 1)
+        + chunk(b"MTrk", b"\x00\x90\x3c\x40\x01\x80\x3c\x40" + vlq(262000) + b"\x90\x3c\x40\x01\x80\x3c\x40" + EOT) * 2,
+        # - a note to tick 2^32 - 1 at ppq 1 wrapped the beat count to 0 (empty-beat rate -inf).
+        "crash_empty_beat_rate_32bit_wrap.mid": mthd(0, 1, 1)
+        + chunk(b"MTrk", b"\x00\x90\x3c\x40" + b"".join([b"\xff\xff\xff\x7f\xff\x21\x01\x00"] * 16)
+                + vlq(15) + b"\x80\x3c\x40" + EOT),
         "only_garbage.mid": b"\x00" * 64,
     }
 
