@@ -35,6 +35,15 @@ Library& fresh_library(FileSystem& fs) {
   return *g_library_storage;
 }
 
+/// A library on an emptied card, formatted and mounted: where most tests start.
+Library& formatted_library() {
+  reset(g_fs);
+  Library& lib = fresh_library(g_fs);
+  FW_CHECK_OK(lib.format());
+  FW_CHECK_OK(lib.mount());
+  return lib;
+}
+
 Event g_events[256];
 
 /// A clip of `n` events: note-on/note-off pairs every 24 ticks, pitch from `seed`.
@@ -208,10 +217,7 @@ FW_TEST(CursorEmitsEachEventOncePerPassAndWraps) {
 // --- library -------------------------------------------------------------------------------------
 
 FW_TEST(SavedClipLoadsWithTheSameEvents) {
-  reset(g_fs);
-  Library& lib = fresh_library(g_fs);
-  FW_CHECK_OK(lib.format());
-  FW_CHECK_OK(lib.mount());
+  Library& lib = formatted_library();
   FW_CHECK(lib.clip_count() == 0);
   const std::size_t n = make_events(100, 40, 1536);
   FW_CHECK_OK(lib.save_clip("GROOVE.CLP", header(1536, "Groove"), {g_events, n}));
@@ -233,10 +239,7 @@ FW_TEST(SavedClipLoadsWithTheSameEvents) {
 }
 
 FW_TEST(DamagedClipIsRefusedAndLeftOutOfTheIndex) {
-  reset(g_fs);
-  Library& lib = fresh_library(g_fs);
-  FW_CHECK_OK(lib.format());
-  FW_CHECK_OK(lib.mount());
+  Library& lib = formatted_library();
   const std::size_t n = make_events(20, 1, 768);
   FW_CHECK_OK(lib.save_clip("A.CLP", header(768, "a"), {g_events, n}));
   FW_CHECK_OK(lib.save_clip("B.CLP", header(768, "b"), {g_events, n}));
@@ -262,10 +265,7 @@ FW_TEST(DamagedClipIsRefusedAndLeftOutOfTheIndex) {
 }
 
 FW_TEST(CacheEvictsTheLeastRecentlyUsedUnpinnedClip) {
-  reset(g_fs);
-  Library& lib = fresh_library(g_fs);
-  FW_CHECK_OK(lib.format());
-  FW_CHECK_OK(lib.mount());
+  Library& lib = formatted_library();
   char name[] = "C00.CLP";
   const std::size_t n = make_events(64, 3, 768);
   for (std::size_t i = 0; i < kCacheSlots + 2; ++i) {
@@ -295,10 +295,7 @@ FW_TEST(CacheEvictsTheLeastRecentlyUsedUnpinnedClip) {
 }
 
 FW_TEST(SessionNamesOnlyClipsOfTheLibrary) {
-  reset(g_fs);
-  Library& lib = fresh_library(g_fs);
-  FW_CHECK_OK(lib.format());
-  FW_CHECK_OK(lib.mount());
+  Library& lib = formatted_library();
   const std::size_t n = make_events(10, 5, 384);
   FW_CHECK_OK(lib.save_clip("BASS.CLP", header(384, "bass"), {g_events, n}));
   Session s;
@@ -314,10 +311,7 @@ FW_TEST(SessionNamesOnlyClipsOfTheLibrary) {
 }
 
 FW_TEST(UndoRestoresSnapshotsNewestFirst) {
-  reset(g_fs);
-  Library& lib = fresh_library(g_fs);
-  FW_CHECK_OK(lib.format());
-  FW_CHECK_OK(lib.mount());
+  Library& lib = formatted_library();
   // Versions 0..6 of one clip; each save pushes the previous version first.
   for (std::uint8_t v = 0; v < 7; ++v) {
     if (v > 0) FW_CHECK_OK(lib.undo_push(0, "LOOP.CLP"));
