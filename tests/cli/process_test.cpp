@@ -41,14 +41,17 @@ using namespace std::chrono_literals;
 class Child {
  public:
   // `prefix`: words run before the binary (e.g. setpriv to drop root). `tty`: stdout and stderr
-  // are a pseudo-terminal, as in an interactive shell.
-  explicit Child(const std::vector<std::string>& args, bool tty = false, const std::vector<std::string>& prefix = {}) {
+  // are a pseudo-terminal, as in an interactive shell. `binary`: the midisift to run. When the
+  // process cannot be started (no terminal, no fork), wait() returns -1 at once.
+  explicit Child(const std::vector<std::string>& args, bool tty = false, const std::vector<std::string>& prefix = {},
+                 const std::string& binary = MIDISIFT_BINARY) {
     std::vector<std::string> argv = prefix;
-    argv.emplace_back(MIDISIFT_BINARY);
+    argv.push_back(binary);
     argv.insert(argv.end(), args.begin(), args.end());
     if (tty) {
       pid_ = ::forkpty(&fd_, nullptr, nullptr, nullptr);
       if (pid_ == 0) exec(argv);
+      if (pid_ < 0) fd_ = -1;
     } else {
       int p[2];
       EXPECT_EQ(::pipe(p), 0);
@@ -86,6 +89,7 @@ class Child {
   void signal(int sig) const { ::kill(pid_, sig); }
   // Waits for the exit; the exit status, or 128 + the signal that ended it (as a shell says).
   int wait() {
+    if (pid_ <= 0) return -1;
     while (read_some(-1)) {
     }
     int st = 0;
@@ -106,6 +110,7 @@ class Child {
     ::_exit(127);
   }
   bool read_some(int timeout_ms) {
+    if (fd_ < 0) return false;
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return false;
     char buf[4096];
@@ -137,11 +142,61 @@ long long number_before(const std::string& text, const std::string& phrase) {
   return i < at ? std::stoll(text.substr(i, at - i)) : -1;
 }
 
-// Tests that need permissions to bite: as root, run midisift as `nobody` through setpriv
-// (util-linux); otherwise as the current user.
-std::vector<std::string> unprivileged() {
-  if (::geteuid() != 0) return {};
-  return {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+// Tests that need permissions to bite run midisift as `nobody` (setpriv, util-linux) when the
+// suite runs as root; otherwise as the current user. `nobody` may not be able to read anything of
+// the checkout (a clone under /root, mode 700): it runs a copy of the binary from a world-readable
+// temporary folder, and a sanitizer's suppressions file named in TSAN_OPTIONS is copied there too
+// (the TSan runtime exits 66 when it cannot read it).
+class Unprivileged {
+ public:
+  static const Unprivileged& get() {
+    static const Unprivileged u;
+    return u;
+  }
+  const std::vector<std::string>& prefix() const { return prefix_; }
+  const std::string& binary() const { return binary_; }
+
+ private:
+  Unprivileged() {
+    if (::geteuid() != 0) return;
+    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec);
+    const auto copy = dir_.path() / "midisift";
+    fs::copy_file(MIDISIFT_BINARY, copy);
+    binary_ = copy.string();
+    prefix_ = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    const char* tsan = std::getenv("TSAN_OPTIONS");
+    if (tsan == nullptr) return;
+    // TSAN_OPTIONS is a list of name=value separated by ':' (or spaces).
+    std::string options = tsan;
+    const std::string key = "suppressions=";
+    const auto at = options.find(key);
+    if (at == std::string::npos) return;
+    const auto from = at + key.size();
+    const auto to = std::min(options.find(':', from), options.find(' ', from));
+    const auto supp = dir_.path() / "tsan.supp";
+    fs::copy_file(options.substr(from, to == std::string::npos ? std::string::npos : to - from), supp);
+    options.replace(from, to == std::string::npos ? std::string::npos : to - from, supp.string());
+    prefix_.insert(prefix_.end(), {"env", "TSAN_OPTIONS=" + options});
+  }
+  TempDir dir_;
+  std::vector<std::string> prefix_;
+  std::string binary_ = MIDISIFT_BINARY;
+};
+
+// `midisift args...` as the unprivileged user (see Unprivileged).
+Child unprivileged(const std::vector<std::string>& args) {
+  const auto& u = Unprivileged::get();
+  return Child(args, false, u.prefix(), u.binary());
+}
+
+// Whether this machine can give a test a pseudo-terminal (a minimal root may lack /dev/pts).
+bool have_terminal() {
+  int leader = -1, follower = -1;
+  if (::openpty(&leader, &follower, nullptr, nullptr, nullptr) != 0) return false;
+  ::close(leader);
+  ::close(follower);
+  return true;
 }
 
 // One synthetic collection of 3,000 songs for the whole suite, and the database an uninterrupted
@@ -291,6 +346,7 @@ TEST_F(LongScan, PlainProgressLinesWhenStderrIsNotATerminal) {
 }
 
 TEST_F(LongScan, ProgressBarOnATerminal) {
+  if (!have_terminal()) GTEST_SKIP() << "no pseudo-terminal here (openpty failed: is /dev/pts mounted?)";
   TempDir dir;
   Child c({"scan", root().string(), "--db", (dir.path() / "x.db").string(), "-j", "1", "--progress-interval", "0.02"},
           /*tty=*/true);
@@ -432,8 +488,7 @@ TEST(Process, FilesMadeUnreadableOrDeletedDuringAScanAreEachAccountedFor) {
   fs::create_directories(dir.path() / "db");
   fs::permissions(dir.path() / "db", fs::perms::all);
   const auto db = dir.path() / "db" / "x.db";
-  Child scan({"scan", c.string(), "--db", db.string(), "-j", "2", "--progress-interval", "0.02"}, false,
-             unprivileged());
+  Child scan = unprivileged({"scan", c.string(), "--db", db.string(), "-j", "2", "--progress-interval", "0.02"});
   ASSERT_TRUE(scan.read_until("midisift: progress", 20s)) << scan.out();
   for (const auto& f : files) {
     if (locked.contains(f)) fs::permissions(f, fs::perms::none);
@@ -478,7 +533,7 @@ TEST(Process, FilesMadeUnreadableOrDeletedDuringAScanAreEachAccountedFor) {
     std::ofstream(f, std::ios::binary) << saved.bytes;
     fs::last_write_time(f, saved.mtime);
   }
-  Child again({"scan", c.string(), "--db", db.string(), "-q"}, false, unprivileged());
+  Child again = unprivileged({"scan", c.string(), "--db", db.string(), "-q"});
   ASSERT_EQ(again.wait(), 0) << again.out();
   EXPECT_EQ(snapshot(db), expected);
 }
@@ -496,7 +551,7 @@ TEST(Process, AReadOnlyDatabaseIsAClearErrorAndIsLeftAsItWas) {
   fs::permissions(db, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
   fs::permissions(db.parent_path(), fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
                                         fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
-  Child c({"scan", (dir.path() / "c").string(), "--db", db.string(), "-q"}, false, unprivileged());
+  Child c = unprivileged({"scan", (dir.path() / "c").string(), "--db", db.string(), "-q"});
   EXPECT_EQ(c.wait(), 1) << c.out();
   EXPECT_NE(c.out().find(db.string()), std::string::npos) << c.out();
   EXPECT_TRUE(c.out().find("readonly") != std::string::npos || c.out().find("unable to open") != std::string::npos)
@@ -519,7 +574,7 @@ TEST(Process, UnreadableFilesAndFoldersAreReportedAndTheRestIsScanned) {
   fs::permissions(dir.path() / "db", fs::perms::all);
   fs::permissions(dir.path(), fs::perms::all);
   const auto db = dir.path() / "db" / "x.db";
-  Child s({"scan", c.string(), "--db", db.string()}, false, unprivileged());
+  Child s = unprivileged({"scan", c.string(), "--db", db.string()});
   EXPECT_EQ(s.wait(), 1) << "an unreadable folder makes the exit status 1: " << s.out();
   EXPECT_NE(s.out().find("locked: cannot read folder: Permission denied"), std::string::npos) << s.out();
   fs::permissions(c / "locked", fs::perms::owner_all);
@@ -539,11 +594,11 @@ TEST(Process, AFileUnreadableInOneScanIsReadAgainOnceItIsReadable) {
   fs::permissions(dir.path() / "db", fs::perms::all);
   fs::permissions(dir.path(), fs::perms::all);
   const auto db = dir.path() / "db" / "x.db";
-  Child first({"scan", c.string(), "--db", db.string(), "-q"}, false, unprivileged());
+  Child first = unprivileged({"scan", c.string(), "--db", db.string(), "-q"});
   ASSERT_EQ(first.wait(), 0) << first.out();
   ASSERT_EQ(query(db, "SELECT status, error_code FROM files"), "failed|io_error");
   fs::permissions(c / "a.mid", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
-  Child second({"scan", c.string(), "--db", db.string()}, false, unprivileged());
+  Child second = unprivileged({"scan", c.string(), "--db", db.string()});
   ASSERT_EQ(second.wait(), 0) << second.out();
   EXPECT_NE(second.out().find("files 1, ok 1"), std::string::npos) << second.out();
   EXPECT_EQ(query(db, "SELECT status, error_code FROM files"), "ok|NULL");
