@@ -14,13 +14,11 @@ namespace midisift::cli {
 /// Counts cover present files (not those marked missing). `top`: rows per category at most.
 void print_stats(db::Database& database, std::ostream& out, std::size_t top = 12);
 
-enum class DupeKind : std::uint8_t { Bytes, Music, All };
-
 /// Groups of duplicates: byte duplicates (same MD5, view `byte_duplicates`) and musical duplicates
 /// (same note fingerprint, more than one distinct MD5, view `musical_duplicates`), largest groups
 /// first. Text: a header line per group and its paths indented; JSON Lines: one object per group
 /// `{"kind": "bytes"|"music", "key": md5|fingerprint, "files": [{"path", "md5"}...]}`.
 /// Returns the number of groups printed.
-std::uint64_t print_dupes(db::Database& database, DupeKind kind, bool json, std::ostream& out);
+std::uint64_t print_dupes(db::Database& database, db::DupeKind kind, bool json, std::ostream& out);
 
 }  // namespace midisift::cli

@@ -14,12 +14,12 @@
 #include <sstream>
 #include <nlohmann/json.hpp>
 
-#include "file_job.hpp"
-#include "midisift/db/database.hpp"
-#include "midisift/parse/arena.hpp"
 #include "clips.hpp"
 #include "collection.hpp"
-#include "report.hpp"
+#include "midisift/db/database.hpp"
+#include "midisift/parse/arena.hpp"
+#include "midisift/scan/columns.hpp"
+#include "midisift/scan/file_result.hpp"
 #include "scan.hpp"
 
 namespace {
@@ -56,18 +56,18 @@ db::Database open_existing(const std::filesystem::path& file) {
 int run_info(const std::vector<std::filesystem::path>& files, bool json, bool strict) {
   int status = 0;
   parse::Arena arena;
-  cli::FileJob job;
+  scan::FileJob job;
   for (const auto& path : files) {
     job.run(path, &arena, parse::ParseOptions{strict});
-    if (job.record.status == db::FileStatus::Failed) {
-      std::cerr << fmt::format("midisift: {}: {}: {}\n", path.string(), job.record.error_code, job.record.error);
+    if (job.result.status == parse::ParseStatus::Failed) {
+      std::cerr << fmt::format("midisift: {}: {}: {}\n", path.string(), job.result.error_code, job.result.error);
       status = 1;
     }
     if (json) {
       // File names need not be UTF-8: invalid bytes become U+FFFD rather than an exception.
-      std::cout << cli::to_json(job.record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      std::cout << scan::to_json(job.result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
-      std::cout << cli::to_text(job.record);
+      std::cout << scan::to_text(job.result);
     }
     job.clear();
     arena.reset();
@@ -75,111 +75,264 @@ int run_info(const std::vector<std::filesystem::path>& files, bool json, bool st
   return status;
 }
 
+// --- scan ------------------------------------------------------------------------------------
+
+struct ScanArgs {
+  cli::ScanOptions options;
+  std::string alloc = "arena";
+  std::string io = "read";
+  bool quiet = false;
+};
+
+CLI::App* add_scan(CLI::App& app, ScanArgs& a) {
+  auto* cmd = app.add_subcommand("scan", "Walk folders of MIDI files and write every fact to an SQLite database");
+  auto& scan = a.options;
+  cmd->add_option("paths", scan.roots, "Files or folders (.mid .midi .kar .rmi .smf, any case)")->required();
+  cmd->add_option("--db", scan.database, "SQLite database to create or update")->capture_default_str();
+  cmd->add_option("-j,--jobs", scan.jobs, "Worker threads (default: all hardware threads)")
+      ->check(CLI::Range(1U, 1024U));
+  cmd->add_option("--alloc", a.alloc, "Parser memory: arena (monotonic, reused) or heap (new/delete)")
+      ->check(CLI::IsMember({"arena", "heap"}))
+      ->capture_default_str();
+  cmd->add_option("--io", a.io,
+                  "How files are brought in: read (safe if files change during the scan) or mmap "
+                  "(zero copy; a file truncated mid-scan then kills the process with SIGBUS)")
+      ->check(CLI::IsMember({"read", "mmap"}))
+      ->capture_default_str();
+  cmd->add_flag("--strict", scan.strict, "Fail a file at its first repair instead of recovering");
+  cmd->add_flag("--rescan", scan.rescan,
+                "Analyze every file again; by default files whose path, size and modification time are "
+                "unchanged since the last scan are skipped");
+  cmd->add_flag("-q,--quiet", a.quiet, "No progress and no summary (warnings and errors still go to stderr)");
+  cmd->add_option("--progress-interval", scan.progress_interval_s,
+                  "Seconds between progress lines when stderr is not a terminal (a terminal's bar is redrawn "
+                  "10 times a second)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  return cmd;
+}
+
+int run_scan(ScanArgs& a) {
+  auto& scan = a.options;
+  scan.alloc = a.alloc == "heap" ? cli::AllocStrategy::Heap : cli::AllocStrategy::Arena;
+  scan.access = a.io == "mmap" ? parse::Access::Map : parse::Access::Read;
+  scan.progress = !a.quiet;
+  scan.interrupt = &g_interrupt;
+  install_interrupt_handler();
+  cli::ScanSummary summary;
+  try {
+    summary = cli::run_scan(scan, std::cerr);
+  } catch (const db::Error& e) {
+    std::cerr << "midisift: " << e.what()
+              << "\nmidisift: scan stopped; fix the cause (disk space, permissions) and run the same command "
+                 "again: files already stored are skipped\n";
+    return 1;
+  }
+  if (!a.quiet) std::cout << cli::format_summary(summary) << '\n';
+  if (summary.interrupted) {
+    std::cerr << fmt::format(
+        "midisift: interrupted; {} files analyzed and committed to {}, the rest not yet scanned. Run the same "
+        "command again to continue (unchanged files are skipped).\n",
+        summary.files, scan.database.string());
+    return 130;
+  }
+  return summary.walk_errors == 0 ? 0 : 1;
+}
+
+// --- stats, dupes, info ------------------------------------------------------------------------
+
+struct StatsArgs {
+  std::filesystem::path db = "midisift.db";
+  std::size_t top = 12;
+};
+
+CLI::App* add_stats(CLI::App& app, StatsArgs& a) {
+  auto* cmd = app.add_subcommand("stats", "Print an overview of a scanned collection");
+  cmd->add_option("--db", a.db, "SQLite database written by `midisift scan`")->capture_default_str();
+  cmd->add_option("--top", a.top, "Rows per category at most")->check(CLI::PositiveNumber)->capture_default_str();
+  return cmd;
+}
+
+int run_stats(const StatsArgs& a) {
+  auto database = open_existing(a.db);
+  cli::print_stats(database, std::cout, a.top);
+  return 0;
+}
+
+struct DupesArgs {
+  std::filesystem::path db = "midisift.db";
+  std::string kind = "all";
+  bool json = false;
+};
+
+CLI::App* add_dupes(CLI::App& app, DupesArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "dupes", "List duplicate groups: byte-identical files (same MD5) and musically identical files (same note "
+               "fingerprint, different bytes)");
+  cmd->add_option("--db", a.db, "SQLite database written by `midisift scan`")->capture_default_str();
+  cmd->add_option("--kind", a.kind, "bytes, music or all")
+      ->check(CLI::IsMember({"bytes", "music", "all"}))
+      ->capture_default_str();
+  cmd->add_flag("--json", a.json, "One JSON object per group, one per line (JSON Lines)");
+  return cmd;
+}
+
+int run_dupes(const DupesArgs& a) {
+  auto database = open_existing(a.db);
+  const auto kind = a.kind == "bytes"   ? db::DupeKind::Bytes
+                    : a.kind == "music" ? db::DupeKind::Music
+                                        : db::DupeKind::All;
+  (void)cli::print_dupes(database, kind, a.json, std::cout);
+  return 0;
+}
+
+struct InfoArgs {
+  std::vector<std::filesystem::path> files;
+  bool json = false;
+  bool strict = false;
+};
+
+CLI::App* add_info(CLI::App& app, InfoArgs& a) {
+  auto* cmd = app.add_subcommand("info", "Print the facts of single MIDI files");
+  cmd->add_option("files", a.files, "MIDI files")->required();
+  cmd->add_flag("--json", a.json, "One JSON object per file, one per line (JSON Lines)");
+  cmd->add_flag("--strict", a.strict, "Fail a file at its first repair instead of recovering");
+  return cmd;
+}
+
+// --- clips ---------------------------------------------------------------------------------------
+
+struct ExportArgs {
+  clipexport::ExportOptions options;
+  std::filesystem::path file;
+  std::filesystem::path db;
+  std::string where;
+  std::string bars;
+  std::string name;
+  std::optional<unsigned> track;
+  std::optional<unsigned> channel;
+  std::size_t limit = 0;
+  std::filesystem::path image;
+};
+
+CLI::App* add_export(CLI::App& clips, ExportArgs& a) {
+  auto* cmd = clips.add_subcommand(
+      "export", "Turn a segment of a MIDI file, or the loop candidates of a scanned collection, into clips on a card");
+  cmd->add_option("file", a.file, "MIDI file to cut a segment from");
+  cmd->add_option("--track", a.track, "Track (MTrk chunk) to take, numbered from 0 as in the database");
+  cmd->add_option("--channel", a.channel, "MIDI channel to take, 1-16 (10 is General MIDI drums)")
+      ->check(CLI::Range(1U, 16U));
+  cmd->add_option("--bars", a.bars, "Bars to take, A-B, numbered from 1, inclusive (e.g. 5-8)");
+  cmd->add_option("--name", a.name, "Clip name (shown on the looper; the file name is derived from it)");
+  cmd->add_option("--db", a.db, "Database written by `midisift scan`: export its loop candidates");
+  cmd->add_option("--where", a.where,
+                  "SQL condition on the loop candidates: path, track, start_bar (from 0), bars, repeats, notes, "
+                  "exact, drum, bpm, time_signature; e.g. \"drum AND bars = 4 AND bpm BETWEEN 118 AND 122\"");
+  cmd->add_option("--limit", a.limit, "Export at most this many candidates (0: all)")->capture_default_str();
+  cmd->add_option("--out", a.options.card, "Folder that is the card's root (created if missing)")->required();
+  cmd->add_option("--ppq", a.options.ppq, "Ticks per quarter note of the clips")
+      ->check(CLI::Range(1, 32767))
+      ->capture_default_str();
+  cmd->add_flag("--long-names", a.options.long_names,
+                "Allow long file names (only if the looper's FatFs is built with FF_USE_LFN); default 8.3");
+  cmd->add_flag("--replace", a.options.replace,
+                "Overwrite a different clip of the same name (default: pick a new name)");
+  cmd->add_option("--image", a.image, "Also build a FAT32 image of the card (mkfs.fat, mcopy)");
+  return cmd;
+}
+
+int run_export(const ExportArgs& a) {
+  int rc = 0;
+  if (!a.db.empty()) {
+    if (!a.file.empty() || a.track || a.channel || !a.bars.empty()) {
+      std::cerr << "midisift: clips export: give either FILE with --track/--channel and --bars, or --db with --where\n";
+      return 2;
+    }
+    auto database = open_existing(a.db);
+    rc = cli::export_from_db(database, a.where, a.limit, a.options, std::cout, std::cerr);
+  } else {
+    if (a.file.empty() || a.bars.empty() || (!a.track && !a.channel)) {
+      std::cerr << "midisift: clips export: FILE needs --bars A-B and --track N and/or --channel N "
+                   "(or use --db DB --where CONDITION)\n";
+      return 2;
+    }
+    clipexport::Selection sel;
+    unsigned first = 0, last = 0;
+    char dash = 0;
+    std::istringstream bars(a.bars);
+    if (!(bars >> first) || (bars >> dash && (dash != '-' || !(bars >> last)))) {
+      std::cerr << "midisift: clips export: --bars wants A-B or A, e.g. 5-8\n";
+      return 2;
+    }
+    sel.first_bar = first;
+    sel.last_bar = dash == '-' ? last : first;
+    if (a.track) sel.track = static_cast<std::uint16_t>(*a.track);
+    if (a.channel) sel.channel = static_cast<std::uint8_t>(*a.channel - 1);
+    rc = cli::export_file(a.file, sel, a.options, a.name, std::cout, std::cerr);
+  }
+  if (rc != 1 && !a.image.empty()) {
+    clipexport::build_fat_image(a.options.card, a.image);
+    std::cout << "FAT32 image " << a.image.string() << '\n';
+  }
+  return rc;
+}
+
+struct CardArgs {
+  std::filesystem::path card;
+  bool json = false;
+  bool long_names = false;
+};
+
+CLI::App* add_ls(CLI::App& clips, CardArgs& a) {
+  auto* cmd = clips.add_subcommand("ls", "List the clips of a card from its index");
+  cmd->add_option("card", a.card, "Folder that is the card's root")->required();
+  cmd->add_flag("--json", a.json, "One JSON object per clip (JSON Lines)");
+  return cmd;
+}
+
+CLI::App* add_verify(CLI::App& clips, CardArgs& a) {
+  auto* cmd = clips.add_subcommand(
+      "verify", "Check every file of a card: CRCs, events, index consistency, sessions, undo rings");
+  cmd->add_option("card", a.card, "Folder that is the card's root")->required();
+  cmd->add_flag("--long-names", a.long_names, "Accept long file names (FF_USE_LFN)");
+  return cmd;
+}
+
+int run_verify(const CardArgs& a) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(a.card, ec)) {
+    std::cerr << "midisift: " << a.card.string() << ": no such folder (the card's root)\n";
+    return 1;
+  }
+  const auto report = clipexport::verify_card(a.card, a.long_names);
+  for (const auto& p : report.problems) std::cerr << "midisift: " << a.card.string() << p << '\n';
+  std::cout << fmt::format("{}: {} clips, {} sessions, {} undo snapshots; {} problem{}\n", a.card.string(),
+                           report.clips, report.sessions, report.undo_snapshots, report.problems.size(),
+                           report.problems.size() == 1 ? "" : "s");
+  return report.problems.empty() ? 0 : 1;
+}
 
 int run(int argc, char** argv) {
   CLI::App app{"midisift: fast, lenient analysis of Standard MIDI File collections into SQLite"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "midisift 0.1.0");
+  app.set_version_flag("--version", "midisift " MIDISIFT_VERSION);
 
-  cli::ScanOptions scan;
-  std::string alloc = "arena";
-  bool quiet = false;
-  auto* scan_cmd = app.add_subcommand("scan", "Walk folders of MIDI files and write every fact to an SQLite database");
-  scan_cmd->add_option("paths", scan.roots, "Files or folders (.mid .midi .kar .rmi .smf, any case)")->required();
-  scan_cmd->add_option("--db", scan.database, "SQLite database to create or update")->capture_default_str();
-  scan_cmd->add_option("-j,--jobs", scan.jobs, "Worker threads (default: all hardware threads)")
-      ->check(CLI::Range(1U, 1024U));
-  scan_cmd->add_option("--alloc", alloc, "Parser memory: arena (monotonic, reused) or heap (new/delete)")
-      ->check(CLI::IsMember({"arena", "heap"}))
-      ->capture_default_str();
-  std::string io = "read";
-  scan_cmd->add_option("--io", io,
-                       "How files are brought in: read (safe if files change during the scan) or mmap "
-                       "(zero copy; a file truncated mid-scan then kills the process with SIGBUS)")
-      ->check(CLI::IsMember({"read", "mmap"}))
-      ->capture_default_str();
-  scan_cmd->add_flag("--strict", scan.strict, "Fail a file at its first repair instead of recovering");
-  scan_cmd->add_flag("--rescan", scan.rescan,
-                     "Analyse every file again; by default files whose path, size and modification time are "
-                     "unchanged since the last scan are skipped");
-  scan_cmd->add_flag("-q,--quiet", quiet, "No progress and no summary (warnings and errors still go to stderr)");
-  scan_cmd->add_option("--progress-interval", scan.progress_interval_s,
-                       "Seconds between progress lines when stderr is not a terminal (a terminal's bar is redrawn "
-                       "10 times a second)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-
-  std::filesystem::path stats_db = "midisift.db";
-  auto* stats_cmd = app.add_subcommand("stats", "Print an overview of a scanned collection");
-  stats_cmd->add_option("--db", stats_db, "SQLite database written by `midisift scan`")->capture_default_str();
-  std::size_t stats_top = 12;
-  stats_cmd->add_option("--top", stats_top, "Rows per category at most")->check(CLI::PositiveNumber)->capture_default_str();
-
-  std::filesystem::path dupes_db = "midisift.db";
-  std::string dupes_kind = "all";
-  bool dupes_json = false;
-  auto* dupes_cmd = app.add_subcommand(
-      "dupes", "List duplicate groups: byte-identical files (same MD5) and musically identical files (same note "
-               "fingerprint, different bytes)");
-  dupes_cmd->add_option("--db", dupes_db, "SQLite database written by `midisift scan`")->capture_default_str();
-  dupes_cmd->add_option("--kind", dupes_kind, "bytes, music or all")
-      ->check(CLI::IsMember({"bytes", "music", "all"}))
-      ->capture_default_str();
-  dupes_cmd->add_flag("--json", dupes_json, "One JSON object per group, one per line (JSON Lines)");
-
-  std::vector<std::filesystem::path> info_files;
-  bool info_json = false;
-  bool info_strict = false;
-  auto* info_cmd = app.add_subcommand("info", "Print the facts of single MIDI files");
-  info_cmd->add_option("files", info_files, "MIDI files")->required();
-  info_cmd->add_flag("--json", info_json, "One JSON object per file, one per line (JSON Lines)");
-  info_cmd->add_flag("--strict", info_strict, "Fail a file at its first repair instead of recovering");
-
-  // clips: the looper's SD card.
-  auto* clips_cmd = app.add_subcommand("clips", "Prepare and check clip libraries for the looper's SD card (firmware/FORMAT.md)");
+  ScanArgs scan_args;
+  StatsArgs stats_args;
+  DupesArgs dupes_args;
+  InfoArgs info_args;
+  ExportArgs export_args;
+  CardArgs ls_args, verify_args;
+  auto* scan_cmd = add_scan(app, scan_args);
+  auto* stats_cmd = add_stats(app, stats_args);
+  auto* dupes_cmd = add_dupes(app, dupes_args);
+  auto* info_cmd = add_info(app, info_args);
+  auto* clips_cmd =
+      app.add_subcommand("clips", "Prepare and check clip libraries for the looper's SD card (firmware/FORMAT.md)");
   clips_cmd->require_subcommand(1);
-  cli::ExportOptions clip_opts;
-  std::filesystem::path export_file_arg;
-  std::filesystem::path export_db;
-  std::string export_where;
-  std::string export_bars;
-  std::string export_name;
-  std::optional<unsigned> export_track;
-  std::optional<unsigned> export_channel;
-  std::size_t export_limit = 0;
-  std::filesystem::path export_image;
-  auto* export_cmd = clips_cmd->add_subcommand(
-      "export", "Turn a segment of a MIDI file, or the loop candidates of a scanned collection, into clips on a card");
-  export_cmd->add_option("file", export_file_arg, "MIDI file to cut a segment from");
-  export_cmd->add_option("--track", export_track, "Track (MTrk chunk) to take, numbered from 0 as in the database");
-  export_cmd->add_option("--channel", export_channel, "MIDI channel to take, 1-16 (10 is General MIDI drums)")
-      ->check(CLI::Range(1U, 16U));
-  export_cmd->add_option("--bars", export_bars, "Bars to take, A-B, numbered from 1, inclusive (e.g. 5-8)");
-  export_cmd->add_option("--name", export_name, "Clip name (shown on the looper; the file name is derived from it)");
-  export_cmd->add_option("--db", export_db, "Database written by `midisift scan`: export its loop candidates");
-  export_cmd->add_option("--where", export_where,
-                         "SQL condition on the loop candidates: path, track, start_bar (from 0), bars, repeats, notes, "
-                         "exact, drum, bpm, time_signature; e.g. \"drum AND bars = 4 AND bpm BETWEEN 118 AND 122\"");
-  export_cmd->add_option("--limit", export_limit, "Export at most this many candidates (0: all)")->capture_default_str();
-  export_cmd->add_option("--out", clip_opts.card, "Folder that is the card's root (created if missing)")->required();
-  export_cmd->add_option("--ppq", clip_opts.ppq, "Ticks per quarter note of the clips")
-      ->check(CLI::Range(1, 32767))
-      ->capture_default_str();
-  export_cmd->add_flag("--long-names", clip_opts.long_names,
-                       "Allow long file names (only if the looper's FatFs is built with FF_USE_LFN); default 8.3");
-  export_cmd->add_flag("--replace", clip_opts.replace, "Overwrite a different clip of the same name (default: pick a new name)");
-  export_cmd->add_option("--image", export_image, "Also build a FAT32 image of the card (mkfs.fat, mcopy)");
-  std::filesystem::path ls_card;
-  bool ls_json = false;
-  auto* ls_cmd = clips_cmd->add_subcommand("ls", "List the clips of a card from its index");
-  ls_cmd->add_option("card", ls_card, "Folder that is the card's root")->required();
-  ls_cmd->add_flag("--json", ls_json, "One JSON object per clip (JSON Lines)");
-  std::filesystem::path verify_card_arg;
-  bool verify_long_names = false;
-  auto* verify_cmd = clips_cmd->add_subcommand(
-      "verify", "Check every file of a card: CRCs, events, index consistency, sessions, undo rings");
-  verify_cmd->add_option("card", verify_card_arg, "Folder that is the card's root")->required();
-  verify_cmd->add_flag("--long-names", verify_long_names, "Accept long file names (FF_USE_LFN)");
+  auto* export_cmd = add_export(*clips_cmd, export_args);
+  auto* ls_cmd = add_ls(*clips_cmd, ls_args);
+  auto* verify_cmd = add_verify(*clips_cmd, verify_args);
 
   try {
     app.parse(argc, argv);
@@ -188,94 +341,13 @@ int run(int argc, char** argv) {
   }
 
   try {
-    if (*scan_cmd) {
-      scan.alloc = alloc == "heap" ? cli::AllocStrategy::Heap : cli::AllocStrategy::Arena;
-      scan.access = io == "mmap" ? parse::Access::Map : parse::Access::Read;
-      scan.progress = !quiet;
-      scan.interrupt = &g_interrupt;
-      install_interrupt_handler();
-      cli::ScanSummary summary;
-      try {
-        summary = cli::run_scan(scan, std::cerr);
-      } catch (const db::Error& e) {
-        std::cerr << "midisift: " << e.what()
-                  << "\nmidisift: scan stopped; fix the cause (disk space, permissions) and run the same command "
-                     "again: files already stored are skipped\n";
-        return 1;
-      }
-      if (!quiet) std::cout << cli::format_summary(summary) << '\n';
-      if (summary.interrupted) {
-        std::cerr << fmt::format(
-            "midisift: interrupted; {} files analysed and committed to {}, the rest not yet scanned. Run the same "
-            "command again to continue (unchanged files are skipped).\n",
-            summary.files, scan.database.string());
-        return 130;
-      }
-      return summary.walk_errors == 0 ? 0 : 1;
-    }
-    if (*info_cmd) return run_info(info_files, info_json, info_strict);
-    if (*export_cmd) {
-      int rc = 0;
-      if (!export_db.empty()) {
-        if (!export_file_arg.empty() || export_track || export_channel || !export_bars.empty()) {
-          std::cerr << "midisift: clips export: give either FILE with --track/--channel and --bars, or --db with --where\n";
-          return 2;
-        }
-        auto database = open_existing(export_db);
-        rc = cli::export_from_db(database, export_where, export_limit, clip_opts, std::cout, std::cerr);
-      } else {
-        if (export_file_arg.empty() || export_bars.empty() || (!export_track && !export_channel)) {
-          std::cerr << "midisift: clips export: FILE needs --bars A-B and --track N and/or --channel N "
-                       "(or use --db DB --where CONDITION)\n";
-          return 2;
-        }
-        cli::Selection sel;
-        unsigned a = 0, b = 0;
-        char dash = 0;
-        std::istringstream bars(export_bars);
-        if (!(bars >> a) || (bars >> dash && (dash != '-' || !(bars >> b)))) {
-          std::cerr << "midisift: clips export: --bars wants A-B or A, e.g. 5-8\n";
-          return 2;
-        }
-        sel.first_bar = a;
-        sel.last_bar = dash == '-' ? b : a;
-        if (export_track) sel.track = static_cast<std::uint16_t>(*export_track);
-        if (export_channel) sel.channel = static_cast<std::uint8_t>(*export_channel - 1);
-        rc = cli::export_file(export_file_arg, sel, clip_opts, export_name, std::cout, std::cerr);
-      }
-      if (rc != 1 && !export_image.empty()) {
-        cli::build_fat_image(clip_opts.card, export_image);
-        std::cout << "FAT32 image " << export_image.string() << '\n';
-      }
-      return rc;
-    }
-    if (*ls_cmd) return cli::list_card(ls_card, ls_json, std::cout, std::cerr);
-    if (*verify_cmd) {
-      std::error_code ec;
-      if (!std::filesystem::is_directory(verify_card_arg, ec)) {
-        std::cerr << "midisift: " << verify_card_arg.string() << ": no such folder (the card's root)\n";
-        return 1;
-      }
-      const auto report = cli::verify_card(verify_card_arg, verify_long_names);
-      for (const auto& p : report.problems) std::cerr << "midisift: " << verify_card_arg.string() << p << '\n';
-      std::cout << fmt::format("{}: {} clips, {} sessions, {} undo snapshots; {} problem{}\n", verify_card_arg.string(),
-                               report.clips, report.sessions, report.undo_snapshots, report.problems.size(),
-                               report.problems.size() == 1 ? "" : "s");
-      return report.problems.empty() ? 0 : 1;
-    }
-    if (*stats_cmd) {
-      auto database = open_existing(stats_db);
-      cli::print_stats(database, std::cout, stats_top);
-      return 0;
-    }
-    if (*dupes_cmd) {
-      auto database = open_existing(dupes_db);
-      const auto kind = dupes_kind == "bytes"   ? cli::DupeKind::Bytes
-                        : dupes_kind == "music" ? cli::DupeKind::Music
-                                                : cli::DupeKind::All;
-      (void)cli::print_dupes(database, kind, dupes_json, std::cout);
-      return 0;
-    }
+    if (*scan_cmd) return run_scan(scan_args);
+    if (*info_cmd) return run_info(info_args.files, info_args.json, info_args.strict);
+    if (*export_cmd) return run_export(export_args);
+    if (*ls_cmd) return cli::list_card(ls_args.card, ls_args.json, std::cout, std::cerr);
+    if (*verify_cmd) return run_verify(verify_args);
+    if (*stats_cmd) return run_stats(stats_args);
+    if (*dupes_cmd) return run_dupes(dupes_args);
   } catch (const std::exception& e) {
     std::cerr << "midisift: " << e.what() << '\n';
     return 1;

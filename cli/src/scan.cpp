@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "file_job.hpp"
+#include "midisift/scan/file_result.hpp"
 #include "midisift/db/database.hpp"
 #include "midisift/parse/arena.hpp"
 #include "prior_scan.hpp"
@@ -47,7 +47,7 @@ double thread_cpu_seconds() {
 struct Token {
   std::filesystem::path path;
   parse::Arena arena;
-  FileJob job;
+  scan::FileJob job;
 };
 
 // The tokens not in flight: pushed by the writer stage when it is done with a file, popped by the
@@ -95,8 +95,8 @@ double peak_rss_mb() {
 
 // Counters the pipeline updates and the progress thread reads.
 struct Counters {
-  std::atomic<std::uint64_t> done{0};   // analysed + unchanged + vanished
-  std::atomic<std::uint64_t> bytes{0};  // of the analysed files
+  std::atomic<std::uint64_t> done{0};   // analyzed + unchanged + vanished
+  std::atomic<std::uint64_t> bytes{0};  // of the analyzed files
   std::atomic<std::uint64_t> failed{0};
   std::atomic<std::uint64_t> total{0};  // files the counting walk found; valid once total_known
   std::atomic<bool> total_known{false};
@@ -328,10 +328,10 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                                                    // Out of memory or a digest failure: this file
                                                    // fails, the batch goes on.
                                                    t->job.clear();
-                                                   t->job.record.status = db::FileStatus::Failed;
-                                                   t->job.record.error_code = "internal_error";
-                                                   t->job.record.error = e.what();
-                                                   t->job.record.facts.reset();
+                                                   t->job.result.status = parse::ParseStatus::Failed;
+                                                   t->job.result.error_code = "internal_error";
+                                                   t->job.result.error = e.what();
+                                                   t->job.result.facts.reset();
                                                  }
                                                  tsan_release(t);
                                                  return t;
@@ -343,7 +343,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                 tsan_acquire(t);
                 const auto writer_start = Clock::now();
                 const double writer_cpu_start = thread_cpu_seconds();
-                const auto& r = t->job.record;
+                const auto& r = t->job.result;
                 if (t->job.vanished()) {
                   // Deleted or renamed since the walk listed it: not part of the collection any
                   // more. An earlier row for it is marked missing, no new row is made.
@@ -356,8 +356,8 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                   summary.bytes += r.size_bytes;
                   counters.bytes += r.size_bytes;
                   switch (r.status) {
-                    case db::FileStatus::Ok: ++summary.ok; break;
-                    case db::FileStatus::Recovered: {
+                    case parse::ParseStatus::Ok: ++summary.ok; break;
+                    case parse::ParseStatus::Recovered: {
                       ++summary.recovered;
                       // A file counts once per kind of repair, however often it was made.
                       std::vector<std::string_view> codes;
@@ -367,7 +367,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                       for (const auto c : codes) ++summary.recovered_by_repair[std::string(c)];
                       break;
                     }
-                    case db::FileStatus::Failed:
+                    case parse::ParseStatus::Failed:
                       ++summary.failed;
                       ++counters.failed;
                       ++summary.failed_by_reason[r.error_code];

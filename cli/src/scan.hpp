@@ -1,5 +1,5 @@
 // `midisift scan`: walk, then a oneTBB parallel_pipeline (serial in-order walk and incremental
-// check, parallel read + parse + analyse, serial out-of-order SQLite writer), with progress on stderr.
+// check, parallel read + parse + analyze, serial out-of-order SQLite writer), with progress on stderr.
 #pragma once
 
 #include <atomic>
@@ -23,7 +23,7 @@ struct ScanOptions {
   AllocStrategy alloc = AllocStrategy::Arena;
   parse::Access access = parse::Access::Read;  ///< Read: safe against files truncated mid-scan
   bool strict = false;
-  bool rescan = false;    ///< analyse every file, also those unchanged since the last scan
+  bool rescan = false;    ///< analyze every file, also those unchanged since the last scan
   bool progress = true;   ///< progress on stderr: a bar on a terminal, else a line every `progress_interval_s`
   double progress_interval_s = 10;
   /// Set (e.g. by a SIGINT handler) to stop the walk: files in flight are finished and
@@ -32,11 +32,11 @@ struct ScanOptions {
 };
 
 struct ScanSummary {
-  std::uint64_t files = 0, ok = 0, recovered = 0, failed = 0;  ///< files analysed by this scan
+  std::uint64_t files = 0, ok = 0, recovered = 0, failed = 0;  ///< files analyzed by this scan
   std::uint64_t unchanged = 0;  ///< skipped: same path, size and modification time as stored
   std::uint64_t missing = 0;    ///< rows newly marked missing: listed before, not found now
   std::uint64_t vanished = 0;   ///< listed by this walk, gone before they could be read
-  std::uint64_t bytes = 0;      ///< bytes of the files analysed
+  std::uint64_t bytes = 0;      ///< bytes of the files analyzed
   std::uint64_t walk_errors = 0;  ///< roots or folders that could not be read
   bool interrupted = false;
   std::map<std::string, std::uint64_t> recovered_by_repair;  ///< diagnostic code -> files with it

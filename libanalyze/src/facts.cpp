@@ -52,7 +52,7 @@ FileFacts compute_facts(const parse::Smf& smf, std::pmr::memory_resource* mr) {
         }
       } else if (e.is_meta()) {
         ++f.meta_events;
-        if (auto tempo = set_tempo(smf, e)) {
+        if (auto tempo = tempo_of(smf, e)) {
           ++f.tempo_changes;
           if (e.tick == 0 && !first_tempo_at_zero) first_tempo_at_zero = *tempo;
           // Each track is tick-ordered; tempos in a later track need a merge.

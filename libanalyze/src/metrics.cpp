@@ -51,10 +51,10 @@ MuspyMetrics compute_muspy_metrics(std::span<const Note> notes, std::uint16_t pp
   std::array<std::uint64_t, 12> pc_counts{};
   std::uint64_t pitched = 0;
   std::uint64_t drums = 0, drums_duple = 0, drums_triple = 0;
-  std::uint32_t length = 0;  // latest offset, all notes
+  std::uint32_t length = 0;  // latest note end, all notes
   std::uint8_t lo = 127, hi = 0;
   for (const auto& n : notes) {
-    length = std::max(length, n.offset);
+    length = std::max(length, n.end);
     if (n.drum()) {
       ++drums;
       if (ppq != 0) {
@@ -93,11 +93,11 @@ MuspyMetrics compute_muspy_metrics(std::span<const Note> notes, std::uint16_t pp
     m.drum_pattern_consistency = std::max(duple, trip);
   }
 
-  // Sweep in onset order with a min-heap of sounding offsets: distinct pitches sounding per tick,
+  // Sweep in onset order with a min-heap of sounding note ends: distinct pitches sounding per tick,
   // as muspy's binary pianoroll (length `length` ticks, non-drum notes) counts them.
   if (length > 0) {
-    // Sounding notes as (offset << 7 | pitch). Polyphony is usually small, and a linear scan for
-    // the earliest offset then beats a heap; past kScanLimit sounding notes (notes never released,
+    // Sounding notes as (end << 7 | pitch). Polyphony is usually small, and a linear scan for
+    // the earliest end then beats a heap; past kScanLimit sounding notes (notes never released,
     // hostile files) the array becomes a min-heap so that time stays O(n log n).
     constexpr std::size_t kScanLimit = 32;
     std::pmr::vector<std::uint64_t> active(mr);
@@ -147,11 +147,11 @@ MuspyMetrics compute_muspy_metrics(std::span<const Note> notes, std::uint16_t pp
       }
     };
     for (const auto& n : notes) {
-      if (n.drum() || n.offset == n.onset) continue;
+      if (n.drum() || n.end == n.onset) continue;
       release_until(n.onset);
       advance(n.onset);
       if (sounding[n.pitch]++ == 0) ++distinct;
-      add((static_cast<std::uint64_t>(n.offset) << 7) | n.pitch);
+      add((static_cast<std::uint64_t>(n.end) << 7) | n.pitch);
       most = std::max(most, static_cast<std::uint32_t>(active.size()));
     }
     release_until(length);
@@ -165,7 +165,7 @@ MuspyMetrics compute_muspy_metrics(std::span<const Note> notes, std::uint16_t pp
     if (on_ticks > 0) m.polyphony = static_cast<double>(pitch_ticks) / static_cast<double>(on_ticks);
     m.polyphony_rate = static_cast<double>(poly_ticks) / static_cast<double>(length);
 
-    // Empty beats: a note covers beats onset/ppq .. offset/ppq inclusive; union in onset order.
+    // Empty beats: a note covers beats onset/ppq .. end/ppq inclusive; union in onset order.
     if (ppq != 0) {
       const std::uint64_t n_beats = std::uint64_t{length} / ppq + 1;  // 2^32 beats at ppq 1: no 32-bit wrap
       std::uint64_t covered = 0;
@@ -174,9 +174,9 @@ MuspyMetrics compute_muspy_metrics(std::span<const Note> notes, std::uint16_t pp
       // for the many notes that end inside them).
       std::uint64_t covered_until = 0;  // first tick after the last covered beat
       for (const auto& n : notes) {
-        if (frontier >= 0 && n.offset < covered_until) continue;
+        if (frontier >= 0 && n.end < covered_until) continue;
         const auto sb = static_cast<std::int64_t>(n.onset / ppq);
-        const auto eb = static_cast<std::int64_t>(n.offset / ppq);
+        const auto eb = static_cast<std::int64_t>(n.end / ppq);
         if (eb <= frontier) continue;
         covered_until = (static_cast<std::uint64_t>(eb) + 1) * ppq;
         covered += static_cast<std::uint64_t>(eb - std::max(sb - 1, frontier));

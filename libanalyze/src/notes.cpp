@@ -89,14 +89,14 @@ NoteList extract_notes(const parse::Smf& smf, std::pmr::memory_resource* mr,
         ++out.unmatched_note_offs;
       } else {
         const std::uint32_t index = head[key];
-        out.notes[index].offset = e.tick;
+        out.notes[index].end = e.tick;
         head[key] = next[index];
       }
     }
     const std::uint32_t track_end = track.events.empty() ? 0 : track.events.back().tick;
     for (std::size_t i = first; i < out.notes.size(); ++i) {
-      if (out.notes[i].offset == kNone) {
-        out.notes[i].offset = track_end;
+      if (out.notes[i].end == kNone) {
+        out.notes[i].end = track_end;
         ++out.open_at_track_end;
       }
     }
@@ -112,7 +112,7 @@ TempoMap::TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr)
   bool sorted = true;
   for (const auto& track : smf.tracks()) {
     for (const auto& e : track.events) {
-      const auto tempo = set_tempo(smf, e);
+      const auto tempo = tempo_of(smf, e);
       if (!tempo || *tempo == 0) continue;
       if (!changes_.empty() && e.tick < changes_.back().tick) sorted = false;
       changes_.push_back({e.tick, *tempo});

@@ -1,8 +1,18 @@
 #include "midisift/parse/diagnostic.hpp"
+#include "midisift/parse/smf.hpp"
 
 #include <string>
 
 namespace midisift::parse {
+
+std::string_view to_string(ParseStatus status) noexcept {
+  switch (status) {
+    case ParseStatus::Ok: return "ok";
+    case ParseStatus::Recovered: return "recovered";
+    case ParseStatus::Failed: return "failed";
+  }
+  return "failed";
+}
 
 std::string_view to_string(Recovered code) noexcept {
   switch (code) {

@@ -25,13 +25,13 @@ using parse::Recovered;
 constexpr std::uint64_t kBytesPerInputByte = 160;
 constexpr std::uint64_t kFixedBytes = std::uint64_t{1} << 20;
 
-struct Analysed {
+struct Analyzed {
   parse::CountingResource counting;
   parse::Smf smf;
   FileFacts facts;
   MusicalFacts music;
   std::uint64_t input_size;
-  explicit Analysed(const Bytes& bytes)
+  explicit Analyzed(const Bytes& bytes)
       : smf(parse::parse(test::as_bytes(bytes), &counting)),
         facts(compute_facts(smf, &counting)),
         music(analyze_music(smf, facts, &counting)),
@@ -61,7 +61,7 @@ TEST(Limits, AMillionTinyTracksAreEachReadAndCountedInLinearMemory) {
   Bytes b = mthd(1, 0xFFFF, 96);
   b.reserve(b.size() + std::size_t{kTracks} * 12);
   for (std::uint32_t i = 0; i < kTracks; ++i) append(b, mtrk(kEot));
-  const Analysed a(b);
+  const Analyzed a(b);
   EXPECT_EQ(a.codes(), std::vector{Recovered::TrackCountMismatch}) << "ntrks says 65535, the file holds a million";
   EXPECT_EQ(a.smf.tracks().size(), kTracks);
   EXPECT_EQ(a.facts.tracks, kTracks);
@@ -77,7 +77,7 @@ TEST(Limits, DeclaredLengthsOf4GbAreClampedToTheFile) {
   const Bytes b = cat({{'M', 'T', 'h', 'd', 0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 0, 2, 0, 96},
                        mtrk(cat({note(0, 0x90, 60, 100), note(96, 0x80, 60, 0), kEot}), 0xFFFFFFFF),
                        mtrk({0x00, 0xFF, 0x01, 0xFF, 0xFF, 0xFF, 0x7F, 'a', 'b'})});
-  const Analysed a(b);
+  const Analyzed a(b);
   EXPECT_EQ(a.codes(), (std::vector{Recovered::HeaderLengthNot6, Recovered::ChunkPastEof,
                                     Recovered::TrackLengthTooLong, Recovered::TruncatedEvent,
                                     Recovered::MissingEndOfTrack}));
@@ -94,7 +94,7 @@ TEST(Limits, DeltasSummingPast2To32TicksClampAtTheLastTick) {
   Bytes body;
   for (int i = 0; i < 17; ++i) append(body, note(0x0FFFFFFF, 0x90, static_cast<std::uint8_t>(60 + i), 100));
   append(body, kEot);
-  const Analysed a(cat({mthd(0, 1, 96), mtrk(body)}));
+  const Analyzed a(cat({mthd(0, 1, 96), mtrk(body)}));
   EXPECT_EQ(a.codes(), std::vector{Recovered::TickOverflow});
   EXPECT_EQ(a.facts.end_tick, 0xFFFFFFFFU);
   EXPECT_EQ(a.smf.tracks()[0].events[15].tick, 16U * 0x0FFFFFFFU);
@@ -109,7 +109,7 @@ TEST(Limits, DeltasSummingPast2To32TicksClampAtTheLastTick) {
 TEST(Limits, AVlqOfNineBytesIsReadAsTheLargestDelta) {
   const Bytes b = cat({mthd(0, 1, 96),
                        mtrk(cat({{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x90, 60, 100}, kEot}))});
-  const Analysed a(b);
+  const Analyzed a(b);
   EXPECT_EQ(a.codes(), std::vector{Recovered::VlqTooLong});
   EXPECT_EQ(a.smf.tracks()[0].events[0].tick, 0x0FFFFFFFU) << "an overlong VLQ is read as 2^28 - 1";
   EXPECT_TRUE(a.within_memory_bound());
@@ -120,7 +120,7 @@ TEST(Limits, TempoZeroGivesNoTempoAndNoInfiniteDuration) {
   const Bytes b = cat({mthd(0, 1, 96), mtrk(cat({{0x00, 0xFF, 0x51, 0x03, 0, 0, 0}, note(0, 0x90, 60, 100),
                                                  note(96, 0x80, 60, 0), note(0, 0x90, 64, 100),
                                                  note(96, 0x80, 64, 0), kEot}))});
-  const Analysed a(b);
+  const Analyzed a(b);
   EXPECT_TRUE(a.codes().empty());
   EXPECT_FALSE(a.facts.initial_bpm.has_value()) << "60e6 / 0 is no tempo";
   ASSERT_TRUE(a.facts.duration_seconds.has_value());
@@ -134,7 +134,7 @@ TEST(Limits, TempoZeroGivesNoTempoAndNoInfiniteDuration) {
 
 TEST(Limits, PpqZeroIsRepairedAndTimesNothing) {
   const Bytes b = cat({mthd(0, 1, 0), mtrk(cat({note(0, 0x90, 60, 100), note(96, 0x80, 60, 0), kEot}))});
-  const Analysed a(b);
+  const Analyzed a(b);
   EXPECT_EQ(a.codes(), std::vector{Recovered::ZeroDivision});
   EXPECT_EQ(a.facts.ppq, 0U);
   EXPECT_FALSE(a.facts.duration_seconds.has_value());
@@ -153,7 +153,7 @@ TEST(Limits, NotesNeverReleasedEndAtTheirTracksLastTick) {
     append(body, note(1, static_cast<std::uint8_t>(0x90 | (i % 16)), static_cast<std::uint8_t>(i % 128), 100));
   }
   append(body, {0x86, 0x8D, 0x20, 0xFF, 0x2F, 0x00});  // delta 100,000 (0x186A0), End of Track
-  const Analysed a(cat({mthd(0, 1, 96), mtrk(body)}));
+  const Analyzed a(cat({mthd(0, 1, 96), mtrk(body)}));
   EXPECT_TRUE(a.codes().empty());
   EXPECT_EQ(a.music.notes, kNotes);
   EXPECT_EQ(a.music.notes_open_at_track_end, kNotes);

@@ -39,12 +39,12 @@ TEST(Notes, PairsFirstInFirstOutAndEndsOpenNotesAtTrackEnd) {
   const NoteList list = p.notes();
   ASSERT_EQ(list.notes.size(), 3U);
   EXPECT_EQ(list.notes[0].onset, 0U);
-  EXPECT_EQ(list.notes[0].offset, 20U) << "first on, first off";
+  EXPECT_EQ(list.notes[0].end, 20U) << "first on, first off";
   EXPECT_EQ(list.notes[0].velocity, 90);
   EXPECT_EQ(list.notes[1].onset, 10U);
-  EXPECT_EQ(list.notes[1].offset, 30U) << "velocity-0 note-on releases the second";
+  EXPECT_EQ(list.notes[1].end, 30U) << "velocity-0 note-on releases the second";
   EXPECT_EQ(list.notes[2].pitch, 62);
-  EXPECT_EQ(list.notes[2].offset, 60U) << "never released: ends at the track's last tick";
+  EXPECT_EQ(list.notes[2].end, 60U) << "never released: ends at the track's last tick";
   EXPECT_EQ(list.unmatched_note_offs, 2U);
   EXPECT_EQ(list.open_at_track_end, 1U);
 }
@@ -131,7 +131,7 @@ TEST(Music, ProgramsApplyPerChannelAcrossTracksOverTime) {
 // ---- MusPy metrics, by hand from muspy/metrics/metrics.py ---------------------------------------
 
 TEST(MuspyMetrics, PitchMetricsAndPolyphony) {
-  // ppq 4. Non-drum notes (onset, offset, pitch): (0,4,60) (0,8,64) (4,8,67) (4,6,72) (8,12,60).
+  // ppq 4. Non-drum notes (onset, end, pitch): (0,4,60) (0,8,64) (4,8,67) (4,6,72) (8,12,60).
   // Pianoroll: ticks 0-3 {60,64}; 4-5 {64,67,72}; 6-7 {64,67}; 8-11 {60}.
   //   polyphony = (2*4 + 3*2 + 2*2 + 1*4) / 12 = 22/12; polyphony_rate (> 2 pitches) = 2/12.
   // Pitch counts {60:2, 64:1, 67:1, 72:1}: range 12, 4 pitches, 3 classes,
@@ -159,7 +159,7 @@ TEST(MuspyMetrics, PitchMetricsAndPolyphony) {
 }
 
 TEST(MuspyMetrics, EmptyBeatRateAndGrooveConsistency) {
-  // ppq 4, bars of 16 ticks. Notes (onset, offset): (0,2) (4,6) (16,18) (20,22) (24,26) (48,49).
+  // ppq 4, bars of 16 ticks. Notes (onset, end): (0,2) (4,6) (16,18) (20,22) (24,26) (48,49).
   // length 49: 49 // 4 + 1 = 13 beats; covered beats {0,1,4,5,6,12} -> empty rate 7/13.
   // 49 // 16 + 1 = 4 bars; onset positions {0,4} {0,4,8} {} {0}: Hamming 1 + 3 + 1 = 5,
   // groove = 1 - 5 / (16 * 3) = 43/48.
@@ -273,7 +273,7 @@ TEST(Fingerprint, IgnoresTrackOrderNamesEncodingAndPpqButNotNotes) {
   auto doubled = [](SongTrack t, std::uint8_t channel) {
     for (auto& n : t.notes) {
       n.onset *= 2;
-      n.offset *= 2;
+      n.end *= 2;
       n.velocity = 50;
       if (n.channel != 9) n.channel = channel;
     }

@@ -1,4 +1,4 @@
-// Incremental scanning, in process: unchanged files skipped, changed ones re-analysed, vanished
+// Incremental scanning, in process: unchanged files skipped, changed ones re-analyzed, vanished
 // ones marked, and what an interrupted walk must not conclude.
 #include <gtest/gtest.h>
 
@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "collection.hpp"
-#include "file_job.hpp"
 #include "midisift/parse/arena.hpp"
 #include "prior_scan.hpp"
 #include "scan.hpp"
@@ -58,7 +57,7 @@ TEST(Incremental, ASecondScanSkipsUnchangedFilesAndStoresTheSame) {
   EXPECT_EQ(query(o.database, stamps), written_at) << "rows were not rewritten";
 }
 
-TEST(Incremental, AChangedFileIsAnalysedAgain) {
+TEST(Incremental, AChangedFileIsAnalyzedAgain) {
   TempDir dir;
   make_songs(dir.path() / "c", 10, 20);
   const auto o = options(dir, dir.path() / "c");
@@ -75,7 +74,7 @@ TEST(Incremental, AChangedFileIsAnalysedAgain) {
   const auto new_row = query(o.database, with_path("SELECT md5, notes FROM files WHERE path = ?", changed));
   EXPECT_NE(new_row.substr(0, 32), old_md5);
   EXPECT_EQ(new_row.substr(33), "60");
-  // Only the modification time changes: also analysed again (a touch can mean new content of equal size).
+  // Only the modification time changes: also analyzed again (a touch can mean new content of equal size).
   fs::last_write_time(changed, fs::last_write_time(changed) + std::chrono::seconds(2));
   EXPECT_EQ(run_scan(o, warnings).files, 1U);
 }
@@ -97,11 +96,11 @@ TEST(Incremental, ADeletedFileIsMarkedMissingAndItsRowComesBackWithIt) {
   EXPECT_EQ(run_scan(o, warnings).missing, 0U) << "marked once";
   fs::rename(kept_aside, gone);
   const auto back = run_scan(o, warnings);
-  EXPECT_EQ(back.files, 1U) << "a file marked missing is analysed again when it returns";
+  EXPECT_EQ(back.files, 1U) << "a file marked missing is analyzed again when it returns";
   EXPECT_EQ(query(o.database, "SELECT count(*) FROM present_files"), "10");
 }
 
-TEST(Incremental, RescanAnalysesEverything) {
+TEST(Incremental, RescanAnalyzesEverything) {
   TempDir dir;
   make_songs(dir.path() / "c", 12, 20);
   auto o = options(dir, dir.path() / "c");
@@ -188,21 +187,8 @@ TEST(Incremental, ARowWithoutModificationTimeIsNeverUnchanged) {
   EXPECT_FALSE(PriorScan::unchanged(e, 100, 5));
 }
 
-TEST(Incremental, AVanishedFileIsToldApartFromAFailedOne) {
-  parse::Arena arena;
-  FileJob job;
-  job.run("/nonexistent/midisift/x.mid", &arena, parse::ParseOptions{});
-  EXPECT_TRUE(job.vanished());
-  EXPECT_EQ(job.record.error_code, "vanished");
-  TempDir dir;
-  write_file(dir.path() / "e.mid", {});
-  job.run(dir.path() / "e.mid", &arena, parse::ParseOptions{});
-  EXPECT_FALSE(job.vanished());
-  EXPECT_EQ(job.record.error_code, "empty_file");
-}
-
 // Files deleted while the scan runs: whatever the timing, each is accounted for exactly once, as
-// analysed (read before it went), vanished (listed, gone before it was read: the earlier row is
+// analyzed (read before it went), vanished (listed, gone before it was read: the earlier row is
 // marked missing) or missing (gone before its folder was listed).
 TEST(Incremental, FilesDeletedDuringTheScanAreEachAccountedFor) {
   TempDir dir;

@@ -236,7 +236,7 @@ TEST_F(LongScan, SigintCommitsFinishedWorkExitsWith130AndTheNextScanFinishes) {
     EXPECT_NE(c.out().find("Run the same command again to continue"), std::string::npos) << c.out();
     EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
     const int stored = std::stoi(query(db, "SELECT count(*) FROM files"));
-    // The summary line says how many files this run analysed: all of them are in the database.
+    // The summary line says how many files this run analyzed: all of them are in the database.
     EXPECT_EQ(number_after(c.out(), "files "), stored) << c.out();
     EXPECT_GT(stored, 0);
     EXPECT_LT(stored, kSongs) << "the signal came after the scan had finished: make the collection larger";
@@ -512,7 +512,7 @@ TEST(Process, FilesMadeUnreadableOrDeletedDuringAScanAreEachAccountedFor) {
   }
   for (const auto& row : lines_of(file_rows(db))) {
     if (row.find("|failed|") == std::string::npos) {
-      EXPECT_TRUE(finished.contains(row)) << "an analysed row is the finished analysis: " << row;
+      EXPECT_TRUE(finished.contains(row)) << "an analyzed row is the finished analysis: " << row;
     }
   }
   for (const auto& f : files) {

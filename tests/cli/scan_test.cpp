@@ -146,7 +146,7 @@ TEST(Scan, StoresTheMusicalAnalysisAndGroupsMusicalDuplicates) {
   SongTrack doubled = scale;
   for (auto& n : doubled.notes) {
     n.onset *= 2;
-    n.offset *= 2;
+    n.end *= 2;
   }
   SongTrack up = scale;
   for (auto& n : up.notes) ++n.pitch;
@@ -156,7 +156,7 @@ TEST(Scan, StoresTheMusicalAnalysisAndGroupsMusicalDuplicates) {
   }
   fs::create_directories(dir.path() / "m");
   write_file(dir.path() / "m" / "a.mid", song(96, {scale, drums}));
-  write_file(dir.path() / "m" / "b.mid", song(192, {[&] { auto d = drums; for (auto& n : d.notes) { n.onset *= 2; n.offset *= 2; } return d; }(), doubled}, {true, true}));
+  write_file(dir.path() / "m" / "b.mid", song(192, {[&] { auto d = drums; for (auto& n : d.notes) { n.onset *= 2; n.end *= 2; } return d; }(), doubled}, {true, true}));
   write_file(dir.path() / "m" / "c.mid", song(96, {up, drums}));
   const fs::path db = dir.path() / "m.db";
   ScanOptions o;

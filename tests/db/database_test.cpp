@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <string>
 #include <vector>
@@ -10,25 +9,24 @@
 namespace midisift::db {
 namespace {
 
+// The first column of the first row, as text ("NULL", "<no row>").
 std::string query_one(Database& db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
   std::string out = "<no row>";
-  if (sqlite3_step(stmt) == SQLITE_ROW) {
-    const auto* text = sqlite3_column_text(stmt, 0);
-    out = text ? reinterpret_cast<const char*>(text) : "NULL";
-  }
-  sqlite3_finalize(stmt);
+  bool first = true;
+  query(db, sql, {}, [&](Row row) {
+    if (first) out = row[0] ? std::string(*row[0]) : "NULL";
+    first = false;
+  });
   return out;
 }
 
-FileRecord ok_record(const std::string& path) {
-  FileRecord r;
+scan::FileResult ok_record(const std::string& path) {
+  scan::FileResult r;
   r.path = path;
   r.size_bytes = 1234;
   r.mtime_ns = 42;
   r.md5 = "d41d8cd98f00b204e9800998ecf8427e";
-  r.status = FileStatus::Ok;
+  r.status = parse::ParseStatus::Ok;
   analyze::FileFacts f;
   f.format = 1;
   f.tracks = 3;
@@ -79,13 +77,8 @@ TEST(Database, MigratesAVersion1DatabaseKeepingItsRows) {
         "'duration_seconds','tempo_changes','initial_bpm','pitch_min','pitch_max','channels','diagnostic_count',"
         "'scanned_at'";
     std::vector<std::string> added;
-    sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db.handle(),
-                                 ("SELECT name FROM pragma_table_info('files') WHERE name NOT IN (" + v1 + ")").c_str(),
-                                 -1, &stmt, nullptr),
-              SQLITE_OK);
-    while (sqlite3_step(stmt) == SQLITE_ROW) added.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
-    sqlite3_finalize(stmt);
+    query(db, "SELECT name FROM pragma_table_info('files') WHERE name NOT IN (" + v1 + ")", {},
+          [&](Row row) { added.emplace_back(*row[0]); });
     ASSERT_GT(added.size(), 40U);
     for (const auto& c : added) db.exec(("ALTER TABLE files DROP COLUMN " + c).c_str());
     db.exec("PRAGMA user_version = 1");
@@ -111,7 +104,7 @@ TEST(Database, MigratesAVersion2DatabaseAddingMissingSinceAndTheViews) {
     db.exec("ALTER TABLE files DROP COLUMN missing_since; PRAGMA user_version = 2");
   }
   Database db(file);
-  EXPECT_EQ(db.user_version(), 3);
+  EXPECT_EQ(db.user_version(), kSchemaVersion);
   EXPECT_EQ(query_one(db, "SELECT path || '|' || ifnull(missing_since, 'NULL') FROM files"), "kept.mid|NULL");
   EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "7");
   EXPECT_EQ(query_one(db, "SELECT path FROM file_overview"), "kept.mid");
@@ -146,11 +139,11 @@ TEST(Writer, WritesFactsAndDiagnostics) {
   {
     Writer w(db, 2);
     w.add(ok_record("x/a.mid"));
-    FileRecord r = ok_record("x/b.mid");
-    r.status = FileStatus::Recovered;
+    scan::FileResult r = ok_record("x/b.mid");
+    r.status = parse::ParseStatus::Recovered;
     r.diagnostics = diags;
     w.add(r);
-    FileRecord failed;
+    scan::FileResult failed;
     failed.path = "x/c.mid";
     failed.error_code = "not_midi";
     failed.error = "no MThd chunk";
@@ -178,8 +171,8 @@ TEST(Writer, ASecondRecordForAPathReplacesTheFirstAndItsDiagnostics) {
   const std::vector<parse::Diagnostic> diags = {{parse::Recovered::MissingEndOfTrack, 0, 30}};
   {
     Writer w(db);
-    FileRecord r = ok_record("a.mid");
-    r.status = FileStatus::Recovered;
+    scan::FileResult r = ok_record("a.mid");
+    r.status = parse::ParseStatus::Recovered;
     r.diagnostics = diags;
     w.add(r);
   }
@@ -254,7 +247,7 @@ TEST(Database, ViewsGroupDuplicatesAndSpellKeysAndTempoBands) {
     // a and b: same bytes. c: different bytes, same notes as a (fingerprint F). d: alone.
     const char* rows[][3] = {{"a.mid", "m1", "F"}, {"b.mid", "m1", "F"}, {"c.mid", "m2", "F"}, {"d.mid", "m3", "G"}};
     for (const auto& row : rows) {
-      FileRecord r = ok_record(row[0]);
+      scan::FileResult r = ok_record(row[0]);
       r.md5 = row[1];
       analyze::MusicalFacts m(std::pmr::get_default_resource());
       m.fingerprint = std::array<std::uint8_t, 16>{};
@@ -299,8 +292,8 @@ TEST(Writer, ADiskFullErrorRollsBackTheBatchKeepsCommittedOnesAndStops) {
       std::string path = "f";
       path += std::to_string(i);
       path += ".mid";
-      FileRecord r = ok_record(path);
-      r.status = FileStatus::Recovered;
+      scan::FileResult r = ok_record(path);
+      r.status = parse::ParseStatus::Recovered;
       r.diagnostics = diags;
       try {
         w.add(r);

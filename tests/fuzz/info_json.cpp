@@ -10,18 +10,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "file_job.hpp"
 #include "fuzz_check.hpp"
-#include "report.hpp"
+#include "midisift/scan/columns.hpp"
+#include "midisift/scan/file_result.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static std::pmr::monotonic_buffer_resource arena(std::size_t{1} << 20);
   {
-    midisift::cli::FileJob job;
-    job.record.path = "fuzz.mid";
-    job.analyse(std::as_bytes(std::span(data, size)), &arena, {});
-    const auto& record = job.record;
-    const auto object = midisift::cli::to_json(record);
+    midisift::scan::FileJob job;
+    job.result.path = "fuzz.mid";
+    job.analyze(std::as_bytes(std::span(data, size)), &arena, {});
+    const auto& record = job.result;
+    const auto object = midisift::scan::to_json(record);
     // Text from the file (track names) is converted to UTF-8 by the analysis: a strict dump, which
     // throws on invalid UTF-8, must succeed.
     std::string line;
@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(status == "ok" || status == "recovered" || status == "failed", "a known status");
     FUZZ_CHECK((status == "failed") == job.smf->failure().has_value(), "failed exactly when the parse failed");
     FUZZ_CHECK((status == "failed") == back.at("error").is_string(), "an error message exactly for failures");
-    const auto text = midisift::cli::to_text(record);
+    const auto text = midisift::scan::to_text(record);
     FUZZ_CHECK(text.find("fuzz.mid") != std::string::npos, "the text form names the file");
     job.clear();
   }

@@ -13,7 +13,7 @@
 namespace midisift::test {
 
 struct SongNote {
-  std::uint32_t onset, offset;
+  std::uint32_t onset, end;
   std::uint8_t pitch;
   std::uint8_t channel = 0;
   std::uint8_t velocity = 100;
@@ -67,9 +67,9 @@ inline Bytes song_track(const SongTrack& t, SongOptions opt = {}) {
   for (const auto& n : t.notes) {
     evs.push_back({n.onset, 2, seq++, {static_cast<std::uint8_t>(0x90 | n.channel), n.pitch, n.velocity}});
     if (opt.zero_velocity_off) {
-      evs.push_back({n.offset, 0, seq++, {static_cast<std::uint8_t>(0x90 | n.channel), n.pitch, 0}});
+      evs.push_back({n.end, 0, seq++, {static_cast<std::uint8_t>(0x90 | n.channel), n.pitch, 0}});
     } else {
-      evs.push_back({n.offset, 0, seq++, {static_cast<std::uint8_t>(0x80 | n.channel), n.pitch, 64}});
+      evs.push_back({n.end, 0, seq++, {static_cast<std::uint8_t>(0x80 | n.channel), n.pitch, 64}});
     }
   }
   std::stable_sort(evs.begin(), evs.end(),
@@ -96,6 +96,18 @@ inline Bytes song(std::uint16_t ppq, const std::vector<SongTrack>& tracks, SongO
   Bytes out = mthd(tracks.size() == 1 ? 0 : 1, static_cast<std::uint16_t>(tracks.size()), ppq);
   for (const auto& t : tracks) append(out, song_track(t, opt));
   return out;
+}
+
+// 4/4 at ppq 480 (a bar is 1,920 ticks), 100 BPM. Track 1, channel 0: a program change in bar 1,
+// a note struck in bar 1 and released in bar 2, two notes inside bars 2-3, a controller, and a
+// note struck in bar 3 and released after it.
+inline Bytes segment_song() {
+  SongTrack conductor;
+  conductor.events = {{0, tempo_meta(600000)}, {0, time_signature_meta(4, 2)}};
+  SongTrack part;
+  part.notes = {{1000, 2400, 60}, {1920, 2160, 62}, {3000, 3100, 64, 0, 90}, {5000, 6500, 65}};
+  part.events = {{10, {0xC0, 5}}, {4000, {0xB0, 7, 90}}};
+  return song(480, {conductor, part});
 }
 
 }  // namespace midisift::test

@@ -1,25 +1,29 @@
 // SQLite storage of scan results: schema and migrations, the batched writer, read queries.
-// The schema is documented in db/SCHEMA.md.
+// The schema is documented in db/SCHEMA.md; the columns of `files` come from scan::file_columns().
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
-#include "midisift/analyze/facts.hpp"
-#include "midisift/analyze/music.hpp"
-#include "midisift/parse/diagnostic.hpp"
+#include "midisift/scan/file_result.hpp"
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace midisift::db {
+
+namespace detail {
+struct Access;
+}
 
 /// Schema version stored in `PRAGMA user_version`.
 inline constexpr int kSchemaVersion = 3;
@@ -28,29 +32,6 @@ inline constexpr int kSchemaVersion = 3;
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
-};
-
-/// `files.status`: ok (read as written), recovered (read with repairs, see `diagnostics`),
-/// failed (not readable; `files.error` says why).
-enum class FileStatus : std::uint8_t { Ok, Recovered, Failed };
-[[nodiscard]] std::string_view to_string(FileStatus s) noexcept;
-
-/// One row of `files` plus its `diagnostics` rows.
-struct FileRecord {
-  std::string path;                    ///< as walked (relative or absolute, as given on the command line)
-  std::uint64_t size_bytes = 0;
-  std::optional<std::int64_t> mtime_ns;  ///< modification time, nanoseconds since the Unix epoch
-  std::string md5;                     ///< hex; empty when the bytes could not be read
-  FileStatus status = FileStatus::Failed;
-  std::string error_code;              ///< `parse::to_string(Fatal)`, e.g. "not_midi"; empty unless failed
-  std::string error;                   ///< a sentence naming the problem; empty unless failed
-  bool riff = false;
-  std::optional<analyze::FileFacts> facts;  ///< absent for failed files
-  /// Absent for failed files. Its vectors and strings live in the memory resource of the analysis:
-  /// valid until `Writer::add` returns.
-  std::optional<analyze::MusicalFacts> music;
-  /// Repairs; a view that must stay valid until `Writer::add` returns.
-  std::span<const parse::Diagnostic> diagnostics;
 };
 
 /// An open database, schema migrated to `kSchemaVersion`. Move-only; closes on destruction.
@@ -64,20 +45,19 @@ class Database {
   Database(const Database&) = delete;
   ~Database();
 
-  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-  /// Runs SQL with no results (DDL, PRAGMA, BEGIN/COMMIT). Throws `Error`.
+  /// Runs SQL with no results (DDL, PRAGMA, BEGIN/COMMIT; several statements allowed). Throws `Error`.
   void exec(const char* sql);
   [[nodiscard]] int user_version();
 
  private:
+  friend struct detail::Access;
   void migrate();
-  [[noreturn]] void fail(std::string_view what) const;
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
 };
 
-/// Writes records in batched transactions through prepared statements. A record for a path
+/// Writes results in batched transactions through prepared statements. A result for a path
 /// already present replaces it (and its diagnostics, instruments and loops). Not thread-safe: one
 /// writer stage.
 ///
@@ -98,8 +78,9 @@ class Writer {
   /// (call `flush` to see them).
   ~Writer();
 
-  /// Queues `record` in the open transaction; commits when the batch is full or old. Throws `Error`.
-  void add(const FileRecord& record);
+  /// Queues `result` (its views need to stay valid only during the call) in the open transaction;
+  /// commits when the batch is full or old. Throws `Error`.
+  void add(const scan::FileResult& result);
   /// Sets `missing_since` to now on the row `file_id` (or the row for `path`), unless already set:
   /// the file is no longer where a scan found it. Throws `Error`.
   void mark_missing(std::int64_t file_id);
@@ -107,29 +88,12 @@ class Writer {
   /// Commits the open transaction, if any. Throws `Error`.
   void flush();
   /// Records added and committed so far.
-  [[nodiscard]] std::uint64_t committed() const noexcept { return committed_; }
-  [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
+  [[nodiscard]] std::uint64_t committed() const noexcept;
+  [[nodiscard]] std::uint64_t written() const noexcept;
 
  private:
-  void prepare(sqlite3_stmt** stmt, const char* sql);
-  void begin();
-  [[noreturn]] void fail(const std::string& what, std::string_view path);
-  void after_write();
-  Database& db_;
-  std::size_t batch_size_;
-  std::chrono::milliseconds max_batch_age_;
-  std::chrono::steady_clock::time_point batch_started_;
-  bool broken_ = false;
-  std::size_t pending_ = 0;
-  std::uint64_t written_ = 0;
-  std::uint64_t committed_ = 0;
-  sqlite3_stmt* mark_missing_id_ = nullptr;
-  sqlite3_stmt* mark_missing_path_ = nullptr;
-  sqlite3_stmt* delete_ = nullptr;
-  sqlite3_stmt* insert_file_ = nullptr;
-  sqlite3_stmt* insert_diag_ = nullptr;
-  sqlite3_stmt* insert_instrument_ = nullptr;
-  sqlite3_stmt* insert_loop_ = nullptr;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Counts by status, for the summary line and tests.
@@ -152,12 +116,62 @@ struct KnownFile {
 /// must be spelled as the scan that wrote the rows spelled it. Throws `Error`.
 void for_each_file_under(Database& db, std::string_view root, const std::function<void(const KnownFile&)>& fn);
 
+/// (label, count) pairs, most frequent first unless said otherwise; no label for SQL NULL.
+using Counts = std::vector<std::pair<std::optional<std::string>, std::uint64_t>>;
+
+/// The overview `midisift stats` prints, from the views of db/SCHEMA.md (present files only).
+struct CollectionStats {
+  std::uint64_t files = 0;          ///< present files
+  std::uint64_t missing = 0;        ///< rows marked missing
+  double megabytes = 0;             ///< size of the present files, 10^6 bytes
+  double hours = 0;                 ///< sum of `duration_seconds`
+  std::uint64_t timed_files = 0;    ///< files with a `duration_seconds`
+  Counts status;                    ///< by count
+  Counts format;                    ///< top `top`
+  Counts estimated_key;             ///< top `top`
+  Counts tempo_band;                ///< in tempo order, files without a tempo ("") last
+  Counts time_signature;            ///< top `top`
+  Counts instrument_families;       ///< files per GM family, top `top`
+  std::uint64_t byte_duplicate_groups = 0, redundant_copies = 0, musical_duplicate_groups = 0;
+  Counts repairs;                   ///< files per diagnostic code, top `top`
+  Counts failures;                  ///< failed files per error code, top `top`
+};
+/// Throws `Error`.
+[[nodiscard]] CollectionStats collection_stats(Database& db, std::size_t top);
+
+/// Which duplicates: same bytes (MD5), same music (fingerprint, different bytes), or both.
+enum class DupeKind : std::uint8_t { Bytes, Music, All };
+struct DuplicateGroup {
+  DupeKind kind;    ///< Bytes or Music
+  std::string key;  ///< the MD5 or the fingerprint
+  struct Member {
+    std::string path, md5;
+  };
+  std::vector<Member> files;  ///< by path (music: by MD5, then path)
+};
+/// Groups from the views `byte_duplicates` and `musical_duplicates`, largest first. Throws `Error`.
+[[nodiscard]] std::vector<DuplicateGroup> duplicate_groups(Database& db, DupeKind kind);
+
+/// A row of the `loops` table of a present file, with the file's path.
+struct LoopCandidateRow {
+  std::string path;
+  std::uint16_t track = 0;
+  std::uint32_t start_bar = 0;  ///< 0-based, as stored
+  std::uint32_t bars = 0;
+};
+/// Loop candidates matching the SQL condition `where` over the columns path, track, start_bar
+/// (0-based), bars, repeats, notes, exact, drum, bpm (tempo-map mean, else the estimate) and
+/// time_signature ('4/4' when the file has none); an empty `where` matches all. Sorted by path,
+/// track, start bar, length; at most `limit` (0: all). A condition that could write, or more than
+/// one statement, is refused. Throws `Error`.
+[[nodiscard]] std::vector<LoopCandidateRow> loop_candidates(Database& db, std::string_view where, std::size_t limit);
+
 /// A result row of `query`: each column as text, `std::nullopt` for SQL NULL. Valid only during
 /// the callback.
 using Row = std::span<const std::optional<std::string_view>>;
-/// Runs one SQL statement with `params` bound as text to ?1, ?2, ... and calls `fn` per row.
-/// For the read-only reports (`midisift stats`, `dupes`, `clips export --where`): a statement that
-/// could write, or more than one statement, is refused. Throws `Error` naming the database.
+/// Runs one SQL statement with `params` bound as text to ?1, ?2, ... and calls `fn` per row. For
+/// ad-hoc reads (tests, tools): a statement that could write, or more than one statement, is
+/// refused. Throws `Error` naming the database.
 void query(Database& db, std::string_view sql, std::span<const std::string> params,
            const std::function<void(Row)>& fn);
 

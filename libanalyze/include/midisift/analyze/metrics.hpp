@@ -13,7 +13,7 @@
 namespace midisift::analyze {
 
 /// MusPy's metrics. "Drums" are notes on channel 10 (muspy's is_drum tracks). A value MusPy returns
-/// as NaN is absent here. `length` below is the latest note offset, in ticks.
+/// as NaN is absent here. `length` below is the latest note end, in ticks.
 struct MuspyMetrics {
   /// Highest minus lowest pitch of the non-drum notes; 0 when there is none.
   std::uint8_t pitch_range = 0;
@@ -32,7 +32,7 @@ struct MuspyMetrics {
   std::optional<double> pitch_entropy;        ///< Shannon entropy (bits) of the note-count pitch histogram
   std::optional<double> pitch_class_entropy;  ///< same over the 12 pitch classes
   /// Share of beats (ppq ticks, from tick 0 to `length`) in which no note (drums included) sounds;
-  /// a note covers the beats from onset / ppq to offset / ppq inclusive, as in muspy.
+  /// a note covers the beats from onset / ppq to end / ppq inclusive, as in muspy.
   std::optional<double> empty_beat_rate;
   /// Share of drum notes on muspy's duple grid: beat positions 0, 1/4, 1/2, 3/4 (those ppq allows).
   /// (muspy's triple grid, 0, 1/3, 2/3, enters `drum_pattern_consistency`.)

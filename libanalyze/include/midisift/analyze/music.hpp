@@ -97,7 +97,7 @@ struct MusicalFacts {
   explicit MusicalFacts(std::pmr::memory_resource* mr) : instruments(mr), track_names(mr), loops(mr) {}
 };
 
-/// Analyses the music of `smf`, using `facts` (compute_facts of the same file) for the duration.
+/// Analyzes the music of `smf`, using `facts` (compute_facts of the same file) for the duration.
 /// All storage, returned and temporary, comes from `mr`: with an arena, reset it only after the
 /// result is no longer used. Time: linear in the events, plus O(n log t) to merge t tracks.
 [[nodiscard]] MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::pmr::memory_resource* mr);

@@ -17,7 +17,7 @@ inline constexpr std::uint8_t kDrumChannel = 9;
 /// One sounding note, 16 bytes. Times are absolute ticks in the note's track.
 struct Note {
   std::uint32_t onset;     ///< tick of the note-on
-  std::uint32_t offset;    ///< tick of the matching note-off, or the track's last tick if never released
+  std::uint32_t end;       ///< tick of the matching note-off, or the track's last tick if never released
   std::uint16_t track;     ///< index of the MTrk chunk
   std::uint8_t channel;    ///< 0-15
   std::uint8_t pitch;      ///< MIDI key number 0-127 (60 = middle C)
@@ -25,7 +25,7 @@ struct Note {
   std::uint8_t reserved = 0;
 
   [[nodiscard]] constexpr bool drum() const noexcept { return channel == kDrumChannel; }
-  [[nodiscard]] constexpr std::uint32_t duration() const noexcept { return offset - onset; }
+  [[nodiscard]] constexpr std::uint32_t duration() const noexcept { return end - onset; }
 };
 static_assert(sizeof(Note) == 16);
 

@@ -10,6 +10,7 @@
 #include <memory_resource>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "midisift/parse/diagnostic.hpp"
@@ -81,7 +82,11 @@ struct Header {
   }
 };
 
+/// The outcome of reading one file: ok (read as written), recovered (read with repairs, see the
+/// diagnostics), failed (not readable; the failure says why). The database's `files.status`.
 enum class ParseStatus : std::uint8_t { Ok, Recovered, Failed };
+/// "ok", "recovered", "failed".
+[[nodiscard]] std::string_view to_string(ParseStatus status) noexcept;
 
 struct ParseOptions {
   /// Strict mode: the first repair stops the parse with `Fatal::StrictViolation`.

@@ -1,0 +1,400 @@
+#include "midisift/scan/columns.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <concepts>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <type_traits>
+
+namespace midisift::scan {
+
+namespace {
+
+using analyze::FileFacts;
+using analyze::MusicalFacts;
+using analyze::MuspyMetrics;
+using R = FileResult;
+
+// Values from C++ fields: integers (bool as 0/1) to INTEGER, floating point to REAL, absent to NULL.
+template <class T>
+Value v(const T& x) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return std::int64_t{x ? 1 : 0};
+  } else if constexpr (std::integral<T>) {
+    return static_cast<std::int64_t>(x);
+  } else if constexpr (std::floating_point<T>) {
+    return static_cast<double>(x);
+  } else {
+    return std::string(x);
+  }
+}
+template <class T>
+Value v(const std::optional<T>& x) {
+  return x ? v(*x) : Value{};
+}
+Value text_or_null(std::string_view s) { return s.empty() ? Value{} : Value(std::string(s)); }
+
+// A member of the file facts, the musical facts or the MusPy metrics; NULL when the file failed.
+template <auto Member>
+Value fact(const R& r) {
+  return r.facts ? v((*r.facts).*Member) : Value{};
+}
+template <auto Member>
+Value music(const R& r) {
+  return r.music ? v((*r.music).*Member) : Value{};
+}
+template <auto Member>
+Value metric(const R& r) {
+  return r.music ? v(r.music->metrics.*Member) : Value{};
+}
+// A value of the facts that SMPTE division (smpte == true) or metrical division leaves NULL.
+template <auto Member, bool Smpte>
+Value division(const R& r) {
+  if (!r.facts || (r.facts->smpte_fps != 0) != Smpte) return {};
+  return v((*r.facts).*Member);
+}
+
+std::string json_array(const nlohmann::json& j) { return j.dump(); }
+
+std::string channels_json(std::uint16_t mask) {
+  auto a = nlohmann::json::array();
+  for (int c = 0; c < 16; ++c) {
+    if ((mask & (1U << c)) != 0) a.push_back(c);
+  }
+  return json_array(a);
+}
+
+Value estimated_key(const R& r, auto get) {
+  return r.music && r.music->estimated_key ? v(get(*r.music->estimated_key)) : Value{};
+}
+Value estimated_tempo(const R& r, auto get) {
+  return r.music && r.music->estimated_tempo ? v(get(*r.music->estimated_tempo)) : Value{};
+}
+
+using enum ColumnType;
+
+// Table order is the order of the columns in the database (see file_columns()).
+constexpr Column kColumns[] = {
+    // Schema 1: the file and its first facts (libanalyze/include/midisift/analyze/facts.hpp).
+    {"id", Integer, "PRIMARY KEY", 1, "", "row id", nullptr},
+    {"path", Text, "NOT NULL UNIQUE", 1, "", "path as walked (relative or absolute, as given on the command line)",
+     [](const R& r) { return v(r.path); }},
+    {"size_bytes", Integer, "NOT NULL", 1, "bytes", "file size", [](const R& r) { return v(r.size_bytes); }},
+    {"mtime_ns", Integer, "", 1, "ns",
+     "modification time, nanoseconds since the Unix epoch; NULL for a file that could not be read (`io_error`) or "
+     "changed while it was read (`unstable`), so that the next scan reads it again",
+     [](const R& r) { return v(r.mtime_ns); }},
+    {"md5", Text, "", 1, "",
+     "MD5 of the file's bytes, hex (the Lakh MIDI Dataset and GigaMIDI identifier); NULL if unreadable",
+     [](const R& r) { return text_or_null(r.md5); }},
+    {"status", Text, "NOT NULL CHECK (status IN ('ok', 'recovered', 'failed'))", 1, "",
+     "`ok` (read as written), `recovered` (read with repairs, see `diagnostics`), `failed`",
+     [](const R& r) { return v(parse::to_string(r.status)); }},
+    {"error_code", Text, "", 1, "",
+     "for failed files: `empty_file`, `not_a_file`, `io_error`, `too_large`, `not_midi`, `truncated_header`, "
+     "`no_tracks`, `strict_violation`, `changed_while_reading` (the file was being written during the scan; the "
+     "next scan retries it), `internal_error`",
+     [](const R& r) { return text_or_null(r.error_code); }},
+    {"error", Text, "", 1, "", "for failed files: a sentence naming the problem and the byte offset",
+     [](const R& r) { return text_or_null(r.error); }},
+    {"riff", Integer, "NOT NULL DEFAULT 0", 1, "", "1 when the SMF was inside a RIFF RMID wrapper",
+     [](const R& r) { return v(r.riff); }},
+    {"format", Integer, "", 1, "", "SMF format as written (0, 1, 2)", fact<&FileFacts::format>},
+    {"tracks", Integer, "", 1, "", "MTrk chunks read", fact<&FileFacts::tracks>},
+    {"ppq", Integer, "", 1, "ticks per quarter note", "division: ticks per quarter note; NULL for SMPTE division",
+     division<&FileFacts::ppq, false>},
+    {"smpte_fps", Integer, "", 1, "frames per second", "SMPTE division: frames per second; NULL for metrical division",
+     division<&FileFacts::smpte_fps, true>},
+    {"ticks_per_frame", Integer, "", 1, "ticks", "SMPTE division: ticks per frame; NULL for metrical division",
+     division<&FileFacts::ticks_per_frame, true>},
+    {"note_on_events", Integer, "", 1, "events", "note-on events with velocity > 0", fact<&FileFacts::note_on_events>},
+    {"channel_events", Integer, "", 1, "events", "channel voice and mode messages", fact<&FileFacts::channel_events>},
+    {"meta_events", Integer, "", 1, "events", "meta events, End of Track included", fact<&FileFacts::meta_events>},
+    {"sysex_events", Integer, "", 1, "events", "F0 and F7 events", fact<&FileFacts::sysex_events>},
+    {"end_tick", Integer, "", 1, "ticks", "largest absolute tick of any track's last event", fact<&FileFacts::end_tick>},
+    {"duration_seconds", Real, "", 1, "seconds",
+     "`end_tick` through the tempo map of all tracks; NULL for format 2 and SMPTE", fact<&FileFacts::duration_seconds>},
+    {"tempo_changes", Integer, "", 1, "events", "set-tempo meta events", fact<&FileFacts::tempo_changes>},
+    {"initial_bpm", Real, "", 1, "BPM", "60e6 / the first set-tempo at tick 0 in track order, else 120",
+     fact<&FileFacts::initial_bpm>},
+    {"pitch_min", Integer, "", 1, "MIDI note number", "lowest pitch over note-ons; NULL without notes",
+     fact<&FileFacts::pitch_min>},
+    {"pitch_max", Integer, "", 1, "MIDI note number", "highest pitch over note-ons; NULL without notes",
+     fact<&FileFacts::pitch_max>},
+    {"channels", Json, "", 1, "", "JSON array of channels (0-15) with channel events, e.g. `[0,9]`",
+     [](const R& r) { return r.facts ? Value(channels_json(r.facts->channel_mask)) : Value{}; }},
+    {"diagnostic_count", Integer, "NOT NULL DEFAULT 0", 1, "rows", "rows in `diagnostics` for this file",
+     [](const R& r) { return v(r.diagnostics.size()); }},
+    {"scanned_at", Text, "NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", 1, "UTC",
+     "time the row was written", nullptr},
+
+    // Schema 2: the musical analysis (libanalyze/include/midisift/analyze/music.hpp).
+    {"tempo_min_bpm", Real, "", 2, "BPM", "slowest tempo in force before `end_tick` (tempo map of all tracks)",
+     music<&MusicalFacts::tempo_min_bpm>},
+    {"tempo_max_bpm", Real, "", 2, "BPM", "fastest tempo in force before `end_tick` (tempo map of all tracks)",
+     music<&MusicalFacts::tempo_max_bpm>},
+    {"tempo_mean_bpm", Real, "", 2, "BPM", "time-weighted mean: quarter notes per minute over the file",
+     music<&MusicalFacts::tempo_mean_bpm>},
+    {"estimated_bpm", Real, "", 2, "BPM",
+     "tempo from the note onsets alone (sparse onset autocorrelation, Brown 1993 / Ellis 2007), for files whose "
+     "tempo map is absent or meaningless (performances stored at 120 BPM)",
+     [](const R& r) { return estimated_tempo(r, [](const auto& t) { return t.bpm; }); }},
+    {"estimated_bpm_confidence", Real, "", 2, "0-1",
+     "margin of the winner over the best tempo not at the same, double or half tempo",
+     [](const R& r) { return estimated_tempo(r, [](const auto& t) { return t.confidence; }); }},
+    {"time_signature", Text, "", 2, "",
+     "first time signature, e.g. `3/4`; NULL without one (SMF 1.0 then assumes 4/4)",
+     [](const R& r) {
+       if (!r.music || !r.music->time_signature) return Value{};
+       return Value(fmt::format("{}/{}", r.music->time_signature->numerator, r.music->time_signature->denominator));
+     }},
+    {"time_signature_changes", Integer, "", 2, "events", "time-signature meta events",
+     music<&MusicalFacts::time_signature_changes>},
+    {"key_signature", Text, "", 2, "", "first key signature meta event as a key, e.g. `E minor`",
+     [](const R& r) {
+       if (!r.music || !r.music->key_signature) return Value{};
+       return v(analyze::key_name(r.music->key_signature->key()));
+     }},
+    {"key_signature_changes", Integer, "", 2, "events", "key-signature meta events",
+     music<&MusicalFacts::key_signature_changes>},
+    {"estimated_key_tonic", Integer, "", 2, "pitch class",
+     "Krumhansl-Schmuckler estimate (Temperley 2007 profiles, duration-weighted, drums excluded): pitch class "
+     "0-11, C = 0",
+     [](const R& r) { return estimated_key(r, [](const auto& k) { return k.key.tonic; }); }},
+    {"estimated_key_mode", Text, "", 2, "", "`major` or `minor`",
+     [](const R& r) { return estimated_key(r, [](const auto& k) { return analyze::to_string(k.key.mode); }); }},
+    {"estimated_key_confidence", Real, "", 2, "Pearson r", "correlation of the profile with the key's",
+     [](const R& r) { return estimated_key(r, [](const auto& k) { return k.correlation; }); }},
+    {"estimated_key_runner_up", Text, "", 2, "", "second-best key, e.g. `A minor`",
+     [](const R& r) { return estimated_key(r, [](const auto& k) { return analyze::key_name(k.runner_up); }); }},
+    {"estimated_key_runner_up_confidence", Real, "", 2, "Pearson r", "correlation of the runner-up key",
+     [](const R& r) { return estimated_key(r, [](const auto& k) { return k.runner_up_correlation; }); }},
+    {"notes", Integer, "", 2, "notes", "notes paired from note-on/off (FIFO per track, channel and pitch)",
+     music<&MusicalFacts::notes>},
+    {"drum_notes", Integer, "", 2, "notes", "notes on the drum channel (channel 10, index 9)",
+     music<&MusicalFacts::drum_notes>},
+    {"unmatched_note_offs", Integer, "", 2, "events", "note-offs with no sounding note",
+     music<&MusicalFacts::unmatched_note_offs>},
+    {"notes_open_at_track_end", Integer, "", 2, "notes", "notes never released (ended at their track's end)",
+     music<&MusicalFacts::notes_open_at_track_end>},
+    {"pitch_mean", Real, "", 2, "MIDI note number", "mean pitch, drums excluded", music<&MusicalFacts::pitch_mean>},
+    {"velocity_mean", Real, "", 2, "velocity", "mean note-on velocity, all notes", music<&MusicalFacts::velocity_mean>},
+    {"velocity_std", Real, "", 2, "velocity", "population standard deviation of note-on velocity, all notes",
+     music<&MusicalFacts::velocity_std>},
+    {"pitch_class_histogram", Json, "", 2, "notes", "JSON array of 12 note counts, C first, drums excluded",
+     [](const R& r) { return r.music ? Value(json_array(r.music->pitch_class_histogram)) : Value{}; }},
+    {"polyphony_max", Integer, "", 2, "notes", "most notes sounding at once (drums excluded)",
+     music<&MusicalFacts::polyphony_max>},
+    {"polyphony_mean", Real, "", 2, "notes", "mean notes sounding over the time any sounds (drums excluded)",
+     music<&MusicalFacts::polyphony_mean>},
+    {"notes_per_second", Real, "", 2, "notes per second", "`notes / duration_seconds`",
+     music<&MusicalFacts::notes_per_second>},
+    {"gm_families", Json, "", 2, "", "JSON array of General MIDI families with notes, plus `Drums`",
+     [](const R& r) { return r.music ? Value(json_array(r.music->gm_families())) : Value{}; }},
+    {"track_names", Json, "", 2, "",
+     "JSON array: each track's first Sequence/Track Name (UTF-8; Latin-1 when not UTF-8), `\"\"` if none",
+     [](const R& r) {
+       if (!r.music) return Value{};
+       auto names = nlohmann::json::array();
+       for (const auto& n : r.music->track_names) names.push_back(std::string_view(n));
+       return Value(json_array(names));
+     }},
+    {"has_lyrics", Integer, "", 2, "", "a Lyric (FF 05) meta event is present", music<&MusicalFacts::has_lyrics>},
+    {"has_text", Integer, "", 2, "", "a Text (FF 01) meta event is present", music<&MusicalFacts::has_text>},
+    // MusPy's metrics with MusPy's definitions (Dong et al., ISMIR 2020); NULL where MusPy gives NaN.
+    // Exact definitions: libanalyze/include/midisift/analyze/metrics.hpp.
+    {"pitch_range", Integer, "", 2, "semitones", "MusPy `pitch_range`: highest minus lowest pitch, drums excluded",
+     metric<&MuspyMetrics::pitch_range>},
+    {"n_pitches_used", Integer, "", 2, "", "MusPy `n_pitches_used`: distinct pitches, drums excluded",
+     metric<&MuspyMetrics::n_pitches_used>},
+    {"n_pitch_classes_used", Integer, "", 2, "", "MusPy `n_pitch_classes_used`: distinct pitch classes, drums excluded",
+     metric<&MuspyMetrics::n_pitch_classes_used>},
+    {"polyphony", Real, "", 2, "notes", "MusPy `polyphony`: mean distinct pitches sounding over the ticks where any sounds (drums ignored)",
+     metric<&MuspyMetrics::polyphony>},
+    {"polyphony_rate", Real, "", 2, "0-1", "MusPy `polyphony_rate`: share of ticks up to the last note end where more than 2 distinct pitches sound",
+     metric<&MuspyMetrics::polyphony_rate>},
+    {"pitch_in_scale_rate", Real, "", 2, "0-1",
+     "MusPy `pitch_in_scale_rate`: share of non-drum notes in the scale of the estimated key (major, or natural minor)",
+     metric<&MuspyMetrics::pitch_in_scale_rate>},
+    {"scale_consistency", Real, "", 2, "0-1", "MusPy `scale_consistency`: the largest pitch-in-scale rate over the 24 major and natural-minor scales",
+     metric<&MuspyMetrics::scale_consistency>},
+    {"pitch_entropy", Real, "", 2, "bits", "MusPy `pitch_entropy`: Shannon entropy of the note-count pitch histogram",
+     metric<&MuspyMetrics::pitch_entropy>},
+    {"pitch_class_entropy", Real, "", 2, "bits", "MusPy `pitch_class_entropy`: Shannon entropy over the 12 pitch classes",
+     metric<&MuspyMetrics::pitch_class_entropy>},
+    {"empty_beat_rate", Real, "", 2, "0-1", "MusPy `empty_beat_rate`: share of beats (ppq ticks) in which no note, drums included, sounds",
+     metric<&MuspyMetrics::empty_beat_rate>},
+    {"drum_in_pattern_rate", Real, "", 2, "0-1",
+     "MusPy `drum_in_pattern_rate`: share of drum notes on the duple grid (beat positions 0, 1/4, 1/2, 3/4)",
+     metric<&MuspyMetrics::drum_in_pattern_rate>},
+    {"drum_pattern_consistency", Real, "", 2, "0-1",
+     "MusPy `drum_pattern_consistency`: the larger of the duple and triple drum-in-pattern rates",
+     metric<&MuspyMetrics::drum_pattern_consistency>},
+    {"groove_consistency", Real, "", 2, "0-1",
+     "MusPy `groove_consistency`: 1 - mean Hamming distance of neighbouring bars' onset patterns (bars of the "
+     "first time signature)",
+     metric<&MuspyMetrics::groove_consistency>},
+    {"fingerprint", Text, "", 2, "",
+     "128-bit content fingerprint (hex): equal for files with the same notes (onset, duration, pitch, drum flag) "
+     "at the same score positions, whatever their track order, names, meta events, encoding or ppq",
+     [](const R& r) {
+       return r.music && r.music->fingerprint ? Value(analyze::to_hex(*r.music->fingerprint)) : Value{};
+     }},
+    {"loop_count", Integer, "", 2, "rows", "rows in `loops`",
+     [](const R& r) { return r.music ? v(r.music->loops.size()) : Value{}; }},
+
+    // Schema 3: incremental scans.
+    {"missing_since", Text, "", 3, "UTC",
+     "time a scan of the file's folder first no longer found it; NULL while it exists. The row keeps its facts; "
+     "it is rewritten if the file comes back",
+     nullptr},
+
+};
+
+// Columns are only ever appended, so a database created new and one migrated step by step have
+// the same column order.
+constexpr bool appended_in_version_order() {
+  for (std::size_t i = 1; i < std::size(kColumns); ++i) {
+    if (kColumns[i].since < kColumns[i - 1].since) return false;
+  }
+  return true;
+}
+static_assert(appended_in_version_order());
+
+nlohmann::json json_of(const Column& c, const Value& value) {
+  return std::visit(
+      [&](const auto& x) -> nlohmann::json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return c.type == Json ? nlohmann::json::parse(x) : nlohmann::json(x);
+        } else {
+          return x;
+        }
+      },
+      value);
+}
+
+std::string text_of(const Value& value) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return "NULL";
+        } else if constexpr (std::is_same_v<T, double>) {
+          return fmt::format("{:.6g}", x);
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return x;
+        } else {
+          return std::to_string(x);
+        }
+      },
+      value);
+}
+
+}  // namespace
+
+std::string_view sql_type(ColumnType type) noexcept {
+  switch (type) {
+    case Integer: return "INTEGER";
+    case Real: return "REAL";
+    case Text:
+    case Json: return "TEXT";
+  }
+  return "TEXT";
+}
+
+std::span<const Column> file_columns() noexcept { return kColumns; }
+
+nlohmann::json to_json(const FileResult& r) {
+  auto j = nlohmann::json::object();
+  for (const auto& c : kColumns) {
+    if (c.value != nullptr) j[std::string(c.name)] = json_of(c, c.value(r));
+  }
+  j["estimated_key"] = r.music && r.music->estimated_key ? nlohmann::json(analyze::key_name(r.music->estimated_key->key))
+                                                         : nlohmann::json(nullptr);
+  auto instruments = nlohmann::json::array();
+  auto loops = nlohmann::json::array();
+  if (r.music) {
+    for (const auto& u : r.music->instruments) {
+      instruments.push_back({{"track", u.track},
+                             {"channel", u.channel},
+                             {"program", u.program},
+                             {"name", analyze::instrument_name(u)},
+                             {"family", analyze::instrument_family(u)},
+                             {"first_tick", u.first_tick},
+                             {"notes", u.notes}});
+    }
+    for (const auto& l : r.music->loops) {
+      loops.push_back({{"track", l.track},
+                       {"start_bar", l.start_bar},
+                       {"bars", l.bars},
+                       {"repeats", l.repeats},
+                       {"start_tick", l.start_tick},
+                       {"end_tick", l.end_tick},
+                       {"notes", l.notes},
+                       {"exact", l.exact},
+                       {"drum", l.drum}});
+    }
+  }
+  j["instruments"] = std::move(instruments);
+  j["loops"] = std::move(loops);
+  auto diags = nlohmann::json::array();
+  for (const auto& d : r.diagnostics) {
+    diags.push_back({{"code", parse::to_string(d.code)},
+                     {"track", d.track == parse::kFileLevel ? nlohmann::json(nullptr) : nlohmann::json(d.track)},
+                     {"offset", d.offset}});
+  }
+  j["diagnostics"] = std::move(diags);
+  return j;
+}
+
+std::string to_text(const FileResult& r) {
+  std::size_t width = 0;
+  for (const auto& c : kColumns) width = std::max(width, c.name.size());
+  width += 2;  // "name: "
+  std::string s = r.path + '\n';
+  const auto line = [&](std::string_view name, std::string_view value) {
+    s += fmt::format("  {:<{}}{}\n", fmt::format("{}:", name), width, value);
+  };
+  for (const auto& c : kColumns) {
+    if (c.value == nullptr || c.name == "path") continue;
+    const Value value = c.value(r);
+    if (!std::holds_alternative<std::monostate>(value)) line(c.name, text_of(value));
+  }
+  if (r.music && r.music->estimated_key) line("estimated_key", analyze::key_name(r.music->estimated_key->key));
+  if (r.music) {
+    for (const auto& u : r.music->instruments) {
+      s += fmt::format("  instrument: track {}, channel {}, program {} ({}, {}), {} notes from tick {}\n", u.track,
+                       u.channel, u.program, analyze::instrument_name(u), analyze::instrument_family(u), u.notes,
+                       u.first_tick);
+    }
+    for (const auto& l : r.music->loops) {
+      s += fmt::format("  loop: track {}, bars {}-{} (from 0) x{}{}{}\n", l.track, l.start_bar,
+                       l.start_bar + l.bars - 1, l.repeats, l.exact ? ", exact" : "", l.drum ? ", drums" : "");
+    }
+  }
+  for (const auto& d : r.diagnostics) {
+    if (d.track == parse::kFileLevel) {
+      s += fmt::format("  repair: {} at byte {}\n", parse::to_string(d.code), d.offset);
+    } else {
+      s += fmt::format("  repair: {} in track {} at byte {}\n", parse::to_string(d.code), d.track, d.offset);
+    }
+  }
+  return s;
+}
+
+std::string columns_markdown() {
+  std::string s = "| column | type | unit | since | meaning |\n|---|---|---|---|---|\n";
+  for (const auto& c : kColumns) {
+    std::string type(sql_type(c.type));
+    if (c.type == Json) type += " (JSON)";
+    s += fmt::format("| `{}` | {} | {} | {} | {} |\n", c.name, type, c.unit, c.since, c.meaning);
+  }
+  return s;
+}
+
+}  // namespace midisift::scan
