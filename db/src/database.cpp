@@ -103,6 +103,8 @@ CREATE VIEW instrument_families AS
   FROM instruments i JOIN present_files f ON f.id = i.file_id GROUP BY i.family;
 CREATE INDEX files_missing ON files (missing_since) WHERE missing_since IS NOT NULL;
 )sql",
+    // 4: `last_note_seconds` (a column only).
+    "",
 };
 
 std::string column_definition(const scan::Column& c) {

@@ -278,6 +278,11 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     m.velocity_std = std::sqrt(std::max(0.0, static_cast<double>(vel_sq) / n - *m.velocity_mean * *m.velocity_mean));
   }
   if (pitched > 0) m.pitch_mean = static_cast<double>(pitch_sum) / static_cast<double>(pitched);
+  if (facts.duration_seconds && !notes.empty()) {
+    std::uint32_t last_end = 0;
+    for (const auto& n : notes) last_end = std::max(last_end, n.end);
+    m.last_note_seconds = tempo_map.seconds(last_end);
+  }
   if (facts.duration_seconds && *facts.duration_seconds > 0) {
     m.notes_per_second = static_cast<double>(notes.size()) / *facts.duration_seconds;
   }

@@ -251,6 +251,11 @@ constexpr Column kColumns[] = {
      "it is rewritten if the file comes back",
      nullptr},
 
+    // Schema 4.
+    {"last_note_seconds", Real, "", 4, "seconds",
+     "end of the last note to end (its note-off) through the tempo map: how long the music lasts, without the "
+     "silence a late End of Track adds to `duration_seconds`; NULL without notes and where `duration_seconds` is",
+     music<&MusicalFacts::last_note_seconds>},
 };
 
 // Columns are only ever appended, so a database created new and one migrated step by step have

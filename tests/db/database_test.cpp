@@ -101,13 +101,45 @@ TEST(Database, MigratesAVersion2DatabaseAddingMissingSinceAndTheViews) {
     w.add(ok_record("kept.mid"));
     w.flush();
     db.exec(kDropV3);
-    db.exec("ALTER TABLE files DROP COLUMN missing_since; PRAGMA user_version = 2");
+    db.exec("ALTER TABLE files DROP COLUMN last_note_seconds; ALTER TABLE files DROP COLUMN missing_since; "
+            "PRAGMA user_version = 2");
   }
   Database db(file);
   EXPECT_EQ(db.user_version(), kSchemaVersion);
   EXPECT_EQ(query_one(db, "SELECT path || '|' || ifnull(missing_since, 'NULL') FROM files"), "kept.mid|NULL");
   EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "7");
   EXPECT_EQ(query_one(db, "SELECT path FROM file_overview"), "kept.mid");
+}
+
+// The columns of `files` in order, as one line.
+std::string column_list(Database& db) {
+  std::string out;
+  query(db, "SELECT name FROM pragma_table_info('files') ORDER BY cid", {}, [&](Row row) {
+    out += std::string(*row[0]) + ' ';
+  });
+  return out;
+}
+
+TEST(Database, MigratesAVersion3DatabaseAddingLastNoteSecondsInTheOrderOfANewOne) {
+  test::TempDir dir;
+  std::string fresh_columns;
+  {
+    Database fresh(dir.path() / "fresh.db");
+    fresh_columns = column_list(fresh);
+  }
+  const auto file = dir.path() / "v3.db";
+  {
+    Database db(file);
+    Writer w(db);
+    w.add(ok_record("kept.mid"));
+    w.flush();
+    db.exec("ALTER TABLE files DROP COLUMN last_note_seconds; PRAGMA user_version = 3");
+    ASSERT_EQ(column_list(db).find("last_note_seconds"), std::string::npos);
+  }
+  Database db(file);
+  EXPECT_EQ(db.user_version(), kSchemaVersion);
+  EXPECT_EQ(column_list(db), fresh_columns) << "a migrated table has the columns of a new one, in the same order";
+  EXPECT_EQ(query_one(db, "SELECT path || '|' || ifnull(last_note_seconds, 'NULL') FROM files"), "kept.mid|NULL");
 }
 
 TEST(Database, RefusesADatabaseFromANewerVersion) {

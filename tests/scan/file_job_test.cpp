@@ -29,6 +29,23 @@ TEST(FileJob, AVanishedFileIsToldApartFromAFailedOne) {
   EXPECT_EQ(job.result.status, parse::ParseStatus::Failed);
 }
 
+TEST(FileJob, LastNoteSecondsEndsAtTheLastNoteOffNotAtALateEndOfTrack) {
+  // ppq 96 at 100 BPM (600,000 us per quarter): a note from tick 0 to 192 (1.2 s), and a tempo
+  // track whose End of Track lies at tick 960 (6 s).
+  const auto bytes = test::cat({test::mthd(1, 2, 96),
+                                test::mtrk({0x00, 0xFF, 0x51, 0x03, 0x09, 0x27, 0xC0, 0x87, 0x40, 0xFF, 0x2F, 0x00}),
+                                test::mtrk({0x00, 0x90, 60, 90, 0x81, 0x40, 0x80, 60, 0, 0x00, 0xFF, 0x2F, 0x00})});
+  parse::Arena arena;
+  FileJob job;
+  job.analyze(test::as_bytes(bytes), &arena, {});
+  ASSERT_TRUE(job.result.music);
+  ASSERT_TRUE(job.result.facts);
+  EXPECT_DOUBLE_EQ(*job.result.facts->duration_seconds, 6.0);
+  ASSERT_TRUE(job.result.music->last_note_seconds);
+  EXPECT_DOUBLE_EQ(*job.result.music->last_note_seconds, 1.2);
+  EXPECT_DOUBLE_EQ(to_json(job.result)["last_note_seconds"].get<double>(), 1.2);
+}
+
 TEST(Text, ShowsEveryColumnWithAValueInTableOrderThenTheRepairs) {
   const auto bytes = test::cat({test::mthd(0, 1, 96), test::mtrk({0x00, 0x90, 0x3C, 0x40, 0x60, 0x80, 0x3C, 0x00})});
   parse::Arena arena;

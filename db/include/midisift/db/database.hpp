@@ -26,7 +26,7 @@ struct Access;
 }
 
 /// Schema version stored in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 /// Any SQLite failure: the message names the database file and SQLite's own text.
 class Error : public std::runtime_error {

@@ -78,6 +78,11 @@ struct MusicalFacts {
   /// Mean number of notes sounding over the time at least one sounds (drums excluded).
   std::optional<double> polyphony_mean;
   std::optional<double> notes_per_second;        ///< notes / duration_seconds (FileFacts)
+  /// Seconds at the end of the last note to end (the latest note-off, TempoMap): how long the
+  /// music lasts, where `duration_seconds` runs to the last event of any track (a tempo track's
+  /// late End of Track included). Absent without notes, and where `duration_seconds` is absent
+  /// (format 2, SMPTE division, division 0).
+  std::optional<double> last_note_seconds;
 
   // Instruments and text.
   std::pmr::vector<InstrumentUse> instruments;   ///< sorted by track, channel, first tick
