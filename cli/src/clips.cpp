@@ -72,23 +72,25 @@ int export_from_db(db::Database& database, const std::string& where, std::size_t
   CardWriter card(options);
   std::size_t failed = 0;
   std::size_t written = 0;
+  std::size_t unchanged = 0;
   for (const auto& c : candidates) {
-    const Selection sel{c.track, std::nullopt, c.start_bar + 1, c.start_bar + c.bars};
+    const Selection sel{c.track, std::nullopt, c.start_bar, c.start_bar + c.bars - 1};
     const std::string stem = stem_of(c.path);
-    const std::string display = fmt::format("{} t{} b{}", stem, c.track, c.start_bar + 1);
+    const std::string display = clipexport::display_name(stem, fmt::format(" t{} b{}", c.track, c.start_bar));
     try {
       ClipDraft draft = clipexport::export_segment(c.path, sel, options.ppq, display);
       if (draft.events.size() > clip::kPoolEvents) throw ExportError("more events than the looper's pool holds");
       const auto clip = card.save(std::move(draft), stem);
       print_clip(out, fmt::format("{} track {} bars {}-{}", c.path, c.track, sel.first_bar, sel.last_bar), clip);
-      ++written;
+      ++(clip.unchanged ? unchanged : written);
     } catch (const ExportError& e) {
       err << fmt::format("midisift: {}: track {} bars {}-{}: {}\n", c.path, c.track, sel.first_bar, sel.last_bar, e.what());
       ++failed;
     }
   }
   card.finish();
-  out << fmt::format("{} clips from {} loop candidates; {} failed\n", written, candidates.size(), failed);
+  out << fmt::format("{} clips written, {} already on the card, from {} loop candidates; {} failed\n", written,
+                     unchanged, candidates.size(), failed);
   return failed == 0 ? 0 : 1;
 }
 

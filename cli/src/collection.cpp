@@ -26,7 +26,8 @@ void print_stats(db::Database& database, std::ostream& out, std::size_t top) {
   const auto s = db::collection_stats(database, top);
   out << fmt::format("{}: {} files ({:.1f} MB), {} more marked missing\n", database.path().string(), s.files,
                      s.megabytes, s.missing);
-  out << fmt::format("total duration: {:.1f} hours over {} files with a metrical time base\n", s.hours, s.timed_files);
+  out << fmt::format("music: {:.1f} hours (to the last note) over {} files with notes and a metrical time base\n",
+                     s.music_hours, s.timed_files);
   counts_line(out, "status", s.status);
   counts_line(out, "format", s.format);
   counts_line(out, "estimated key", s.estimated_key);
@@ -38,6 +39,35 @@ void print_stats(db::Database& database, std::ostream& out, std::size_t top) {
                      s.byte_duplicate_groups, s.redundant_copies, s.musical_duplicate_groups);
   counts_line(out, "repairs (files)", s.repairs);
   counts_line(out, "failures", s.failures);
+}
+
+nlohmann::json stats_json(db::Database& database, std::size_t top) {
+  const auto s = db::collection_stats(database, top);
+  const auto counts = [](const db::Counts& c) {
+    auto a = nlohmann::json::array();
+    for (const auto& [label, n] : c) {
+      a.push_back({{"value", label ? nlohmann::json(*label) : nlohmann::json(nullptr)}, {"files", n}});
+    }
+    return a;
+  };
+  return {{"database", database.path().string()},
+          {"files", s.files},
+          {"missing", s.missing},
+          {"megabytes", s.megabytes},
+          {"music_hours", s.music_hours},
+          {"timed_files", s.timed_files},
+          {"status", counts(s.status)},
+          {"format", counts(s.format)},
+          {"estimated_key", counts(s.estimated_key)},
+          {"tempo_band", counts(s.tempo_band)},
+          {"time_signature", counts(s.time_signature)},
+          {"instrument_families", counts(s.instrument_families)},
+          {"duplicates",
+           {{"byte_groups", s.byte_duplicate_groups},
+            {"redundant_copies", s.redundant_copies},
+            {"musical_groups", s.musical_duplicate_groups}}},
+          {"repairs", counts(s.repairs)},
+          {"failures", counts(s.failures)}};
 }
 
 std::uint64_t print_dupes(db::Database& database, db::DupeKind kind, bool json, std::ostream& out) {

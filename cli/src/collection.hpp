@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 
 #include "midisift/db/database.hpp"
 
@@ -13,6 +14,13 @@ namespace midisift::cli {
 /// and General MIDI instrument family; total duration; duplicates; repairs and failures by code.
 /// Counts cover present files (not those marked missing). `top`: rows per category at most.
 void print_stats(db::Database& database, std::ostream& out, std::size_t top = 12);
+
+/// The same overview as one JSON object (`stats --json`): `database`, `files`, `missing`,
+/// `megabytes`, `music_hours`, `timed_files`, `duplicates` {byte_groups, redundant_copies,
+/// musical_groups}, and for `status`, `format`, `estimated_key`, `tempo_band`, `time_signature`,
+/// `instrument_families`, `repairs`, `failures` an array of {value (null for none), files}, in the
+/// order of the text.
+[[nodiscard]] nlohmann::json stats_json(db::Database& database, std::size_t top = 12);
 
 /// Groups of duplicates: byte duplicates (same MD5, view `byte_duplicates`) and musical duplicates
 /// (same note fingerprint, more than one distinct MD5, view `musical_duplicates`), largest groups

@@ -5,13 +5,19 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <iterator>
 #include <optional>
+#include <span>
 #include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "clips.hpp"
@@ -44,21 +50,107 @@ void install_interrupt_handler() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-// `stats` and `dupes` read a database: a missing one is an error, not a new empty database.
-db::Database open_existing(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
-    throw db::Error("no database " + file.string() + " (create it with `midisift scan PATHS --db " + file.string() + "`)");
+// `stats`, `dupes` and `clips export --db` read a database: opened read-only, so that nothing is
+// created, migrated or written.
+db::Database open_existing(const std::filesystem::path& file) { return db::Database(file, db::Database::Mode::Read); }
+
+// What the user can do about a database error, from SQLite's or midisift's message.
+std::string_view hint_for(std::string_view message) {
+  const auto has = [&](std::string_view w) { return message.find(w) != std::string_view::npos; };
+  if (has("not a midisift database")) return "choose another --db";
+  if (has("is a directory")) return "--db names a folder: give a file name";
+  if (has("newer than this midisift")) return "use the newer midisift that wrote it";
+  if (has("full") || has("disk I/O")) return "disk space";
+  if (has("readonly") || has("read-only") || has("ermission") || has("unable to open")) return "permissions";
+  if (has("not a database")) return "the file is not an SQLite database: choose another --db";
+  return "see above";
+}
+
+// Option checks whose messages read as people write ranges ("must be at least 1").
+CLI::Validator at_least(long long low) {
+  return CLI::Validator(
+      [low](std::string& s) -> std::string {
+        try {
+          std::size_t used = 0;
+          const long long v = std::stoll(s, &used);
+          if (used == s.size() && v >= low) return {};
+        } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): reported below
+        }
+        return fmt::format("must be a whole number, at least {} (got '{}')", low, s);
+      },
+      fmt::format("INT >= {}", low));
+}
+CLI::Validator positive_seconds() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        try {
+          std::size_t used = 0;
+          const double v = std::stod(s, &used);
+          if (used == s.size() && v > 0 && v < 1e9) return {};
+        } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): reported below
+        }
+        return fmt::format("must be a number of seconds greater than 0 (got '{}')", s);
+      },
+      "SECONDS > 0");
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
   }
-  return db::Database(file);
+  return row[b.size()];
+}
+
+// The first word that is not an option names a subcommand of `app`; when it names none, a message
+// with the nearest one ("unknown subcommand 'scna'; did you mean 'scan'?"). Empty when fine.
+std::string check_subcommand(const CLI::App& app, int argc, char** argv, int at, std::string_view context) {
+  if (at >= argc || argv[at][0] == '-') return {};
+  const std::string_view word = argv[at];
+  std::string nearest;
+  std::size_t best = 3;  // suggest within two edits
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == word) return {};
+    const auto d = edit_distance(word, sub->get_name());
+    if (d < best) {
+      best = d;
+      nearest = sub->get_name();
+    }
+  }
+  std::string msg = fmt::format("midisift: unknown {}subcommand '{}'", context, word);
+  msg += nearest.empty() ? "; `midisift --help` lists them" : fmt::format("; did you mean '{}'?", nearest);
+  return msg;
 }
 
 int run_info(const std::vector<std::filesystem::path>& files, bool json, bool strict) {
   int status = 0;
   parse::Arena arena;
   scan::FileJob job;
+  std::string standard_input;  // `info -`: the bytes must outlive the job's views
   for (const auto& path : files) {
-    job.run(path, &arena, parse::ParseOptions{strict});
+    if (path == "-") {
+      standard_input.assign(std::istreambuf_iterator<char>(std::cin), {});
+      job.clear();
+      job.result = scan::FileResult{};
+      job.result.path = "-";
+      job.analyze(std::as_bytes(std::span(standard_input.data(), standard_input.size())), &arena,
+                  parse::ParseOptions{strict});
+    } else {
+      job.run(path, &arena, parse::ParseOptions{strict});
+    }
+    if (job.vanished()) {
+      std::cerr << fmt::format("midisift: {}: no such file\n", path.string());
+      status = 1;
+      continue;
+    }
     if (job.result.status == parse::ParseStatus::Failed) {
       std::cerr << fmt::format("midisift: {}: {}: {}\n", path.string(), job.result.error_code, job.result.error);
       status = 1;
@@ -107,7 +199,7 @@ CLI::App* add_scan(CLI::App& app, ScanArgs& a) {
   cmd->add_option("--progress-interval", scan.progress_interval_s,
                   "Seconds between progress lines when stderr is not a terminal (a terminal's bar is redrawn "
                   "10 times a second)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_seconds())
       ->capture_default_str();
   return cmd;
 }
@@ -123,9 +215,8 @@ int run_scan(ScanArgs& a) {
   try {
     summary = cli::run_scan(scan, std::cerr);
   } catch (const db::Error& e) {
-    std::cerr << "midisift: " << e.what()
-              << "\nmidisift: scan stopped; fix the cause (disk space, permissions) and run the same command "
-                 "again: files already stored are skipped\n";
+    std::cerr << "midisift: " << e.what() << "\nmidisift: scan stopped; fix the cause (" << hint_for(e.what())
+              << ") and run the same command again: files already stored are skipped\n";
     return 1;
   }
   if (!a.quiet) std::cout << cli::format_summary(summary) << '\n';
@@ -144,18 +235,25 @@ int run_scan(ScanArgs& a) {
 struct StatsArgs {
   std::filesystem::path db = "midisift.db";
   std::size_t top = 12;
+  bool json = false;
 };
 
 CLI::App* add_stats(CLI::App& app, StatsArgs& a) {
   auto* cmd = app.add_subcommand("stats", "Print an overview of a scanned collection");
   cmd->add_option("--db", a.db, "SQLite database written by `midisift scan`")->capture_default_str();
-  cmd->add_option("--top", a.top, "Rows per category at most")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--top", a.top, "Rows per category at most")->check(at_least(1))->capture_default_str();
+  cmd->add_flag("--json", a.json, "One JSON object instead of lines for people");
   return cmd;
 }
 
 int run_stats(const StatsArgs& a) {
   auto database = open_existing(a.db);
-  cli::print_stats(database, std::cout, a.top);
+  if (a.json) {
+    std::cout << cli::stats_json(database, a.top).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
+  } else {
+    cli::print_stats(database, std::cout, a.top);
+  }
   return 0;
 }
 
@@ -226,7 +324,7 @@ CLI::App* add_export(CLI::App& clips, ExportArgs& a) {
   cmd->add_option("--name", a.name, "Clip name (shown on the looper; the file name is derived from it)");
   cmd->add_option("--db", a.db, "Database written by `midisift scan`: export its loop candidates");
   cmd->add_option("--where", a.where,
-                  "SQL condition on the loop candidates: path, track, start_bar (from 0), bars, repeats, notes, "
+                  "SQL condition on the loop candidates: path, track, start_bar (from 1), bars, repeats, notes, "
                   "exact, drum, bpm, time_signature; e.g. \"drum AND bars = 4 AND bpm BETWEEN 118 AND 122\"");
   cmd->add_option("--limit", a.limit, "Export at most this many candidates (0: all)")->capture_default_str();
   cmd->add_option("--out", a.options.card, "Folder that is the card's root (created if missing)")->required();
@@ -260,12 +358,16 @@ int run_export(const ExportArgs& a) {
     unsigned first = 0, last = 0;
     char dash = 0;
     std::istringstream bars(a.bars);
-    if (!(bars >> first) || (bars >> dash && (dash != '-' || !(bars >> last)))) {
+    if (!(bars >> first) || (bars >> dash && (dash != '-' || !(bars >> last))) || !bars.eof()) {
       std::cerr << "midisift: clips export: --bars wants A-B or A, e.g. 5-8\n";
       return 2;
     }
     sel.first_bar = first;
     sel.last_bar = dash == '-' ? last : first;
+    if (sel.first_bar == 0 || sel.last_bar < sel.first_bar) {
+      std::cerr << fmt::format("midisift: clips export: --bars {}: bars are numbered from 1, A-B with A <= B\n", a.bars);
+      return 2;
+    }
     if (a.track) sel.track = static_cast<std::uint16_t>(*a.track);
     if (a.channel) sel.channel = static_cast<std::uint8_t>(*a.channel - 1);
     rc = cli::export_file(a.file, sel, a.options, a.name, std::cout, std::cerr);
@@ -334,6 +436,16 @@ int run(int argc, char** argv) {
   auto* ls_cmd = add_ls(*clips_cmd, ls_args);
   auto* verify_cmd = add_verify(*clips_cmd, verify_args);
 
+  // A misspelt subcommand names the word and the nearest subcommand (CLI11 would only say that an
+  // argument was not expected).
+  std::string unknown = check_subcommand(app, argc, argv, 1, "");
+  if (unknown.empty() && argc > 1 && std::string_view(argv[1]) == "clips") {
+    unknown = check_subcommand(*clips_cmd, argc, argv, 2, "clips ");
+  }
+  if (!unknown.empty()) {
+    std::cerr << unknown << '\n';
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -212,6 +213,20 @@ std::string by_reason(const std::map<std::string, std::uint64_t>& m) {
 
 }  // namespace
 
+std::vector<std::filesystem::path> canonical_roots(const std::vector<std::filesystem::path>& roots) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    (void)std::filesystem::symlink_status(root, ec);
+    if (ec) throw std::runtime_error(fmt::format("{}: no such file or folder ({})", root.string(), ec.message()));
+    auto p = std::filesystem::absolute(root, ec).lexically_normal();
+    if (ec) throw std::runtime_error(fmt::format("{}: {}", root.string(), ec.message()));
+    if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();  // "a/b/" -> "a/b"
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 std::string format_summary(const ScanSummary& s) {
   const double mb = static_cast<double>(s.bytes) / 1e6;
   const double secs = s.seconds > 0 ? s.seconds : 1e-9;
@@ -238,10 +253,11 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
     warnings << "midisift: " << w << '\n' << std::flush;
   };
 
+  const auto roots = canonical_roots(options.roots);
   db::Database database(options.database);
-  PriorScan prior(database, options.roots);
+  PriorScan prior(database, roots);
   db::Writer writer(database);
-  Walker walker(options.roots, warn);
+  Walker walker(roots, warn);
 
   std::vector<std::unique_ptr<Token>> tokens;
   FreeTokens free_tokens;
@@ -260,7 +276,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   std::optional<Progress> progress;
   if (options.progress) {
     counter.emplace([&](const std::stop_token& st) {
-      Walker count_walk(options.roots, nullptr);
+      Walker count_walk(roots, nullptr);
       std::uint64_t n = 0;
       while (!st.stop_requested() && count_walk.next()) ++n;
       counters.total = n;
@@ -396,7 +412,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   // Rows under the roots that this walk did not find are marked missing: only after a complete
   // walk, since an interrupted one has not looked everywhere.
   if (!summary.interrupted) {
-    for (const auto id : prior.unseen(database, options.roots, walker.unreadable())) {
+    for (const auto id : prior.unseen(database, roots, walker.unreadable())) {
       writer.mark_missing(id);
       ++summary.missing;
     }

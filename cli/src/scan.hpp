@@ -47,9 +47,16 @@ struct ScanSummary {
   double peak_rss_mb = 0;     ///< the process's peak resident memory (VmHWM), MB
 };
 
+/// The roots as paths are stored: absolute and lexically normal (no ".", "..", repeated or trailing
+/// separators; symbolic links are not resolved), so that `a.mid`, `./a.mid` and `/abs/a.mid` are
+/// one row. Throws std::runtime_error naming a root that does not exist.
+[[nodiscard]] std::vector<std::filesystem::path> canonical_roots(const std::vector<std::filesystem::path>& roots);
+
 /// Runs the scan. Every file found gets a row, failed ones included; unchanged files keep theirs.
-/// Throws `db::Error` when the database cannot be opened or written: batches committed before
-/// the error are kept. Warnings (unreadable folders, vanished files) go to `warnings`.
+/// Paths are stored as canonical_roots() spells the roots. Throws std::runtime_error, before the
+/// database is opened, when a root does not exist, and `db::Error` when the database cannot be
+/// opened or written: batches committed before the error are kept. Warnings (unreadable folders,
+/// vanished files) go to `warnings`.
 [[nodiscard]] ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings);
 
 /// "files 4645, ok 4613, recovered 29, failed 3, unchanged 0, missing 0, 98.6 MB, 0.34 s, 13739

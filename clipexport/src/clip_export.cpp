@@ -172,6 +172,14 @@ ClipDraft export_segment(const std::filesystem::path& midi, const Selection& sel
   return make_clip(smf, selection, clip_ppq, display_name);
 }
 
+std::string display_name(std::string_view stem, std::string_view suffix) {
+  constexpr std::size_t kMax = clip::kClipNameSize - 1;
+  if (suffix.size() >= kMax) return std::string(suffix.substr(0, kMax));
+  std::string name(stem.substr(0, std::min(stem.size(), kMax - suffix.size())));
+  name += suffix;
+  return name;
+}
+
 std::string card_file_name(std::string_view wish, bool long_names) {
   std::string base;
   const std::size_t max = long_names ? 35 : 8;

@@ -105,6 +105,41 @@ CREATE INDEX files_missing ON files (missing_since) WHERE missing_since IS NOT N
 )sql",
     // 4: `last_note_seconds` (a column only).
     "",
+    // 5: keys spelled as musicians spell them (`Eb major`, not `D# major`), the length of the music
+    // (`last_note_seconds`) in the overview; `lyrics`; MusPy's `pitch_range` renamed (kRenames).
+    R"sql(
+DROP VIEW IF EXISTS file_overview;
+CREATE VIEW file_overview AS
+  SELECT id AS file_id, path, status, format, tracks, duration_seconds, last_note_seconds, notes,
+         CASE WHEN estimated_key_tonic IS NULL THEN NULL
+              WHEN estimated_key_mode = 'minor'
+                THEN rtrim(substr('C  C# D  Eb E  F  F# G  G# A  Bb B  ', estimated_key_tonic * 3 + 1, 3)) || ' minor'
+              ELSE rtrim(substr('C  Db D  Eb E  F  F# G  Ab A  Bb B  ', estimated_key_tonic * 3 + 1, 3)) || ' major'
+         END AS estimated_key,
+         key_signature,
+         coalesce(tempo_mean_bpm, initial_bpm) AS tempo_bpm,
+         CASE WHEN coalesce(tempo_mean_bpm, initial_bpm) IS NULL THEN NULL
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 60 THEN 'below 60'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 90 THEN '60-90'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 120 THEN '90-120'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 150 THEN '120-150'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 180 THEN '150-180'
+              ELSE '180 and above' END AS tempo_band,
+         coalesce(time_signature, '4/4 (assumed)') AS time_signature,
+         gm_families, md5, fingerprint
+  FROM present_files;
+)sql",
+};
+
+// Columns renamed by a schema version: applied to databases that have the column under its old
+// name (schema `since` up to `version` - 1). A new database gets the new name from the table.
+struct Rename {
+  int since, version;
+  const char* from;
+  const char* to;
+};
+constexpr Rename kRenames[] = {
+    {2, 5, "pitch_range", "pitch_range_span"},  // MusPy's span; `pitch_min`-`pitch_max` is the range people read
 };
 
 std::string column_definition(const scan::Column& c) {
@@ -263,8 +298,16 @@ void Transaction::rollback() noexcept {
 
 // --- Database ----------------------------------------------------------------------------------
 
-Database::Database(const std::filesystem::path& file) : path_(file) {
-  const int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+Database::Database(const std::filesystem::path& file, Mode mode) : path_(file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    throw Error("database " + file.string() + " is a directory (--db names the database file)");
+  }
+  if (mode == Mode::Read && !std::filesystem::exists(file, ec)) {
+    throw Error("no database " + file.string() + " (create it with `midisift scan PATHS --db " + file.string() + "`)");
+  }
+  const int flags = mode == Mode::Read ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -273,17 +316,45 @@ Database::Database(const std::filesystem::path& file) : path_(file) {
   }
   sqlite3_busy_timeout(db_, 5000);
   try {
-    // WAL: readers can query while a scan writes; NORMAL sync is durable at each checkpoint and
-    // never corrupts on power loss (SQLite docs, "Write-Ahead Logging").
-    exec("PRAGMA journal_mode = WAL");
-    exec("PRAGMA synchronous = NORMAL");
+    check_identity(mode);
+    if (mode == Mode::Write) {
+      // WAL: readers can query while a scan writes; NORMAL sync is durable at each checkpoint and
+      // never corrupts on power loss (SQLite docs, "Write-Ahead Logging").
+      exec("PRAGMA journal_mode = WAL");
+      exec("PRAGMA synchronous = NORMAL");
+    }
     exec("PRAGMA foreign_keys = ON");
-    migrate();
+    if (mode == Mode::Write) {
+      migrate();
+    } else if (const int version = user_version(); version != kSchemaVersion) {
+      throw Error(fmt::format("database {} has schema version {}, {} than this midisift's ({}){}", path_.string(),
+                              version, version > kSchemaVersion ? "newer" : "older", kSchemaVersion,
+                              version > kSchemaVersion ? "" : ": `midisift scan` into it upgrades it"));
+    }
   } catch (...) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
     throw;
   }
+}
+
+void Database::check_identity(Mode mode) {
+  Statement s(*this,
+              "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version), "
+              "(SELECT count(*) FROM sqlite_master WHERE type = 'table'), "
+              "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'files')");
+  if (!s.step("reading the database's identity")) return;
+  const std::int64_t app = s.int64(0), version = s.int64(1), tables = s.int64(2), files = s.int64(3);
+  if (app == kApplicationId) return;
+  const bool before_application_id = app == 0 && version >= 1 && version <= 4 && files == 1;
+  if (before_application_id) return;
+  if (app == 0 && tables == 0 && version == 0) {
+    if (mode == Mode::Write) return;  // new or empty: the migration creates the schema
+    throw Error("database " + path_.string() + " is empty: not written by `midisift scan`");
+  }
+  throw Error(fmt::format("{} is not a midisift database (it holds {} tables of another program{}); midisift "
+                          "neither reads nor writes it: choose another --db",
+                          path_.string(), tables, app != 0 ? fmt::format(", application_id {:#x}", app) : ""));
 }
 
 Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
@@ -312,12 +383,19 @@ void Database::migrate() {
     return version == kSchemaVersion;
   };
   if (check(user_version())) return;
-  // Another scan may be migrating the same database: take the write lock, then look again.
+  // Another scan may be creating or migrating the same database: take the write lock, then look
+  // again (the other scan may have finished the work meanwhile).
   Transaction t(*this, Transaction::Kind::Immediate);
   const int version = user_version();
   if (check(version)) return;
+  for (const auto& r : kRenames) {
+    if (version >= r.since && version < r.version) {
+      exec(fmt::format("ALTER TABLE files RENAME COLUMN {} TO {}", r.from, r.to).c_str());
+    }
+  }
   exec(files_table_ddl(version).c_str());
   for (int v = version + 1; v <= kSchemaVersion; ++v) exec(kSchemaObjects[static_cast<std::size_t>(v - 1)]);
+  exec(fmt::format("PRAGMA application_id = {}", kApplicationId).c_str());
   exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   t.commit();
 }
@@ -565,13 +643,13 @@ CollectionStats collection_stats(Database& db, std::size_t top) {
   {
     Statement s(db,
                 "SELECT count(*) FILTER (WHERE missing_since IS NULL), count(*) FILTER (WHERE missing_since IS NOT "
-                "NULL), coalesce(sum(duration_seconds) FILTER (WHERE missing_since IS NULL), 0) / 3600.0, "
-                "count(duration_seconds) FILTER (WHERE missing_since IS NULL), "
+                "NULL), coalesce(sum(last_note_seconds) FILTER (WHERE missing_since IS NULL), 0) / 3600.0, "
+                "count(last_note_seconds) FILTER (WHERE missing_since IS NULL), "
                 "coalesce(sum(size_bytes) FILTER (WHERE missing_since IS NULL), 0) / 1e6 FROM files");
     if (s.step()) {
       c.files = static_cast<std::uint64_t>(s.int64(0));
       c.missing = static_cast<std::uint64_t>(s.int64(1));
-      c.hours = s.real(2);
+      c.music_hours = s.real(2);
       c.timed_files = static_cast<std::uint64_t>(s.int64(3));
       c.megabytes = s.real(4);
     }
@@ -628,7 +706,7 @@ std::vector<DuplicateGroup> duplicate_groups(Database& db, DupeKind kind) {
 std::vector<LoopCandidateRow> loop_candidates(Database& db, std::string_view where, std::size_t limit) {
   const std::string sql = fmt::format(
       "SELECT path, track, start_bar, bars FROM ("
-      " SELECT f.path AS path, l.track AS track, l.start_bar AS start_bar, l.bars AS bars, l.repeats AS repeats,"
+      " SELECT f.path AS path, l.track AS track, l.start_bar + 1 AS start_bar, l.bars AS bars, l.repeats AS repeats,"
       " l.notes AS notes, l.exact AS exact, l.drum AS drum, coalesce(f.tempo_mean_bpm, f.estimated_bpm) AS bpm,"
       " coalesce(f.time_signature, '4/4') AS time_signature"
       " FROM loops l JOIN present_files f ON f.id = l.file_id)"

@@ -58,10 +58,10 @@ double correlation(std::span<const double, 12> x, const std::array<double, 12>& 
 std::string_view to_string(Mode m) noexcept { return m == Mode::Major ? "major" : "minor"; }
 
 std::string_view key_name(Key k) noexcept {
-  static constexpr std::string_view kMajor[] = {"C major",  "C# major", "D major",  "D# major", "E major",  "F major",
-                                                "F# major", "G major",  "G# major", "A major",  "A# major", "B major"};
-  static constexpr std::string_view kMinor[] = {"C minor",  "C# minor", "D minor",  "D# minor", "E minor",  "F minor",
-                                                "F# minor", "G minor",  "G# minor", "A minor",  "A# minor", "B minor"};
+  static constexpr std::string_view kMajor[] = {"C major",  "Db major", "D major",  "Eb major", "E major",  "F major",
+                                                "F# major", "G major",  "Ab major", "A major",  "Bb major", "B major"};
+  static constexpr std::string_view kMinor[] = {"C minor",  "C# minor", "D minor",  "Eb minor", "E minor",  "F minor",
+                                                "F# minor", "G minor",  "G# minor", "A minor",  "Bb minor", "B minor"};
   return k.mode == Mode::Major ? kMajor[k.tonic % 12] : kMinor[k.tonic % 12];
 }
 

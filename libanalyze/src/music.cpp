@@ -1,8 +1,11 @@
 #include "midisift/analyze/music.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 #include <tuple>
 
 namespace midisift::analyze {
@@ -121,6 +124,89 @@ Key KeySignature::key() const noexcept {
                              : Key{static_cast<std::uint8_t>((major + 9) % 12), Mode::Minor};
 }
 
+std::string_view KeySignature::name() const noexcept {
+  // Index sharps + 7: 7 flats (Cb major / Ab minor) to 7 sharps (C# major / A# minor).
+  static constexpr std::string_view kMajor[15] = {"Cb major", "Gb major", "Db major", "Ab major", "Eb major",
+                                                  "Bb major", "F major",  "C major",  "G major",  "D major",
+                                                  "A major",  "E major",  "B major",  "F# major", "C# major"};
+  static constexpr std::string_view kMinor[15] = {"Ab minor", "Eb minor", "Bb minor", "F minor",  "C minor",
+                                                  "G minor",  "D minor",  "A minor",  "E minor",  "B minor",
+                                                  "F# minor", "C# minor", "G# minor", "D# minor", "A# minor"};
+  const auto i = static_cast<std::size_t>(std::clamp<int>(sharps, -7, 7) + 7);
+  return mode == Mode::Major ? kMajor[i] : kMinor[i];
+}
+
+namespace {
+
+// A text or lyric event kept for the lyrics: where it is, for the tick order across tracks.
+struct Syllable {
+  std::uint32_t tick;
+  std::uint32_t track;
+  std::span<const std::byte> text;
+};
+
+bool starts_with(std::span<const std::byte> b, std::string_view prefix) noexcept {
+  if (b.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::to_integer<char>(b[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// The words of `lyrics` (FF 05) or, without any, of the karaoke text (see MusicalFacts::lyrics).
+std::pmr::string join_lyrics(std::pmr::vector<Syllable>& lyrics, std::pmr::vector<Syllable>& texts,
+                             std::span<const std::pmr::string> track_names, bool karaoke_header,
+                             std::pmr::memory_resource* mr) {
+  const auto by_tick = [](const Syllable& a, const Syllable& b) { return a.tick < b.tick; };
+  std::pmr::string out(mr);
+  const auto append = [&](std::span<const std::byte> bytes) {
+    // text_of drops trailing blanks; between syllables a trailing space separates words: keep one.
+    std::pmr::string piece = text_of(bytes, mr);
+    const bool spaced = !bytes.empty() && std::to_integer<char>(bytes.back()) == ' ';
+    out += piece;
+    if (spaced && !piece.empty()) out += ' ';
+  };
+  if (!lyrics.empty()) {
+    std::stable_sort(lyrics.begin(), lyrics.end(), by_tick);
+    for (const auto& l : lyrics) {
+      auto bytes = l.text;
+      bool newline = false;
+      while (!bytes.empty() && (std::to_integer<char>(bytes.back()) == '\r' || std::to_integer<char>(bytes.back()) == '\n')) {
+        bytes = bytes.first(bytes.size() - 1);
+        newline = true;
+      }
+      append(bytes);
+      if (newline) out += '\n';
+    }
+  } else {
+    std::optional<std::uint32_t> words;
+    for (std::uint32_t t = 0; t < track_names.size(); ++t) {
+      std::string name(track_names[t]);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (name == "words") words = t;
+    }
+    if (!words && !karaoke_header) return out;
+    std::stable_sort(texts.begin(), texts.end(), by_tick);
+    for (const auto& x : texts) {
+      if (words && x.track != *words) continue;
+      auto bytes = x.text;
+      if (starts_with(bytes, "@")) continue;  // header: @KMIDI KARAOKE FILE, @V version, @T title, ...
+      if (starts_with(bytes, "\\")) {
+        if (!out.empty()) out += "\n\n";
+        bytes = bytes.subspan(1);
+      } else if (starts_with(bytes, "/")) {
+        if (!out.empty()) out += '\n';
+        bytes = bytes.subspan(1);
+      }
+      append(bytes);
+    }
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::pmr::memory_resource* mr) {
   MusicalFacts m(mr);
   const auto& header = smf.header();
@@ -128,9 +214,11 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
 
   // Meta events and program changes, all tracks.
   std::pmr::vector<ProgramChange> programs(mr);
+  std::pmr::vector<Syllable> lyric_events(mr), text_events(mr);
+  bool karaoke_header = false;
   bool programs_sorted = true;
   m.track_names.reserve(smf.tracks().size());
-  for (const auto& track : smf.tracks()) {
+  for (std::uint32_t track_index = 0; const auto& track : smf.tracks()) {
     bool named = false;
     m.track_names.emplace_back();
     for (const auto& e : track.events) {
@@ -147,8 +235,15 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
             named = true;
           }
           break;
-        case kMetaText: m.has_text = true; break;
-        case kMetaLyric: m.has_lyrics = true; break;
+        case kMetaText:
+          m.has_text = true;
+          text_events.push_back({e.tick, track_index, smf.payload(e)});
+          if (starts_with(smf.payload(e), "@K")) karaoke_header = true;
+          break;
+        case kMetaLyric:
+          m.has_lyrics = true;
+          lyric_events.push_back({e.tick, track_index, smf.payload(e)});
+          break;
         case kMetaTimeSignature:
           if (e.length >= 2) {
             ++m.time_signature_changes;
@@ -170,7 +265,10 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
         default: break;
       }
     }
+    ++track_index;
   }
+  m.lyrics = join_lyrics(lyric_events, text_events, m.track_names, karaoke_header, mr);
+  if (!m.lyrics.empty()) m.has_lyrics = true;
   if (!programs_sorted) {
     std::stable_sort(programs.begin(), programs.end(),
                      [](const ProgramChange& a, const ProgramChange& b) { return a.tick < b.tick; });
@@ -281,10 +379,12 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   if (facts.duration_seconds && !notes.empty()) {
     std::uint32_t last_end = 0;
     for (const auto& n : notes) last_end = std::max(last_end, n.end);
-    m.last_note_seconds = tempo_map.seconds(last_end);
+    // Never past duration_seconds: its own rule for a Set Tempo of 0 (no time passes) differs from
+    // TempoMap's (ignored) until the two become one tempo map.
+    m.last_note_seconds = std::min(tempo_map.seconds(last_end), *facts.duration_seconds);
   }
-  if (facts.duration_seconds && *facts.duration_seconds > 0) {
-    m.notes_per_second = static_cast<double>(notes.size()) / *facts.duration_seconds;
+  if (m.last_note_seconds && *m.last_note_seconds > 0) {
+    m.notes_per_second = static_cast<double>(notes.size()) / *m.last_note_seconds;
   }
 
   // A profile of zero durations (all notes zero-length) still has counts.

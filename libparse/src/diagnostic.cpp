@@ -40,6 +40,7 @@ std::string_view to_string(Recovered code) noexcept {
     case Recovered::TickOverflow: return "tick_overflow";
     case Recovered::TrackIdCase: return "track_id_case";
     case Recovered::MetaLengthMismatch: return "meta_length_mismatch";
+    case Recovered::ConcatenatedSmf: return "concatenated_smf";
   }
   return "unknown";
 }

@@ -214,6 +214,11 @@ class Reader {
         pos = read_track(pos);
         continue;
       }
+      if (has_tag(pos, "MThd")) {
+        // Another Standard MIDI File appended to this one: the file is the first.
+        (void)report(Recovered::ConcatenatedSmf, kFileLevel, pos);
+        return;
+      }
       if (is_mtrk_any_case(data_ + pos)) {
         if (!report(Recovered::TrackIdCase, kFileLevel, pos)) return;
         pos = read_track(pos);
@@ -232,11 +237,14 @@ class Reader {
       const u32 garbage = pos;
       const u8* hit = nullptr;
       if (end_ - pos > 4) {
+        // The next MTrk, or the MThd of an appended file (read_chunks stops there), if nearer.
         static constexpr std::string_view kMTrk = "MTrk";
+        static constexpr std::string_view kMThd = "MThd";
+        const auto equal = [](u8 a, char b) { return a == static_cast<u8>(b); };
         const u8* first = data_ + pos + 1;
         const u8* last = data_ + end_;
-        hit = std::search(first, last, kMTrk.begin(), kMTrk.end(),
-                          [](u8 a, char b) { return a == static_cast<u8>(b); });
+        const u8* mtrk = std::search(first, last, kMTrk.begin(), kMTrk.end(), equal);
+        hit = std::search(first, mtrk, kMThd.begin(), kMThd.end(), equal);  // == mtrk when there is none before it
         if (hit == last) hit = nullptr;
       }
       if (hit == nullptr) {

@@ -58,6 +58,41 @@ Value division(const R& r) {
 
 std::string json_array(const nlohmann::json& j) { return j.dump(); }
 
+// "C4 (60)": a MIDI note number with its name (middle C = C4, as General MIDI and most DAWs).
+std::string note_text(std::uint8_t pitch) {
+  static constexpr std::string_view kNames[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+  return fmt::format("{}{} ({})", kNames[pitch % 12], pitch / 12 - 1, pitch);
+}
+
+// Text on one line for the terminal: line breaks as " / ", at most `max` bytes (then "...", cut
+// before a UTF-8 continuation byte).
+std::string one_line(std::string_view text, std::size_t max) {
+  std::string s;
+  for (const char c : text) {
+    if (c == '\n') {
+      if (!s.empty() && s.back() != ' ') s += ' ';
+      if (s.size() < 2 || s.compare(s.size() - 2, 2, "/ ") != 0) s += "/ ";
+    } else {
+      s += c;
+    }
+  }
+  if (s.size() <= max) return s;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U) --cut;
+  return s.substr(0, cut) + "...";
+}
+
+// "1, 10": channels numbered 1-16, as people and the --channel option count them.
+std::string channels_text(std::uint16_t mask) {
+  std::string s;
+  for (int c = 0; c < 16; ++c) {
+    if ((mask & (1U << c)) == 0) continue;
+    if (!s.empty()) s += ", ";
+    s += std::to_string(c + 1);
+  }
+  return s.empty() ? std::string("none") : s;
+}
+
 std::string channels_json(std::uint16_t mask) {
   auto a = nlohmann::json::array();
   for (int c = 0; c < 16; ++c) {
@@ -120,11 +155,14 @@ constexpr Column kColumns[] = {
     {"initial_bpm", Real, "", 1, "BPM", "60e6 / the first set-tempo at tick 0 in track order, else 120",
      fact<&FileFacts::initial_bpm>},
     {"pitch_min", Integer, "", 1, "MIDI note number", "lowest pitch over note-ons; NULL without notes",
-     fact<&FileFacts::pitch_min>},
+     fact<&FileFacts::pitch_min>, [](const R& r) { return note_text(*r.facts->pitch_min); }},
     {"pitch_max", Integer, "", 1, "MIDI note number", "highest pitch over note-ons; NULL without notes",
-     fact<&FileFacts::pitch_max>},
-    {"channels", Json, "", 1, "", "JSON array of channels (0-15) with channel events, e.g. `[0,9]`",
-     [](const R& r) { return r.facts ? Value(channels_json(r.facts->channel_mask)) : Value{}; }},
+     fact<&FileFacts::pitch_max>, [](const R& r) { return note_text(*r.facts->pitch_max); }},
+    {"channels", Json, "", 1, "",
+     "JSON array of channels with channel events, numbered 0-15 as on the wire (`[0,9]`: channels 1 and 10; "
+     "`midisift info` shows 1-16)",
+     [](const R& r) { return r.facts ? Value(channels_json(r.facts->channel_mask)) : Value{}; },
+     [](const R& r) { return channels_text(r.facts->channel_mask); }},
     {"diagnostic_count", Integer, "NOT NULL DEFAULT 0", 1, "rows", "rows in `diagnostics` for this file",
      [](const R& r) { return v(r.diagnostics.size()); }},
     {"scanned_at", Text, "NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", 1, "UTC",
@@ -152,11 +190,9 @@ constexpr Column kColumns[] = {
      }},
     {"time_signature_changes", Integer, "", 2, "events", "time-signature meta events",
      music<&MusicalFacts::time_signature_changes>},
-    {"key_signature", Text, "", 2, "", "first key signature meta event as a key, e.g. `E minor`",
-     [](const R& r) {
-       if (!r.music || !r.music->key_signature) return Value{};
-       return v(analyze::key_name(r.music->key_signature->key()));
-     }},
+    {"key_signature", Text, "", 2, "",
+     "first key signature meta event as the key its sharps or flats spell, e.g. `Eb major` (3 flats), `C# minor`",
+     [](const R& r) { return r.music && r.music->key_signature ? v(r.music->key_signature->name()) : Value{}; }},
     {"key_signature_changes", Integer, "", 2, "events", "key-signature meta events",
      music<&MusicalFacts::key_signature_changes>},
     {"estimated_key_tonic", Integer, "", 2, "pitch class",
@@ -189,7 +225,8 @@ constexpr Column kColumns[] = {
      music<&MusicalFacts::polyphony_max>},
     {"polyphony_mean", Real, "", 2, "notes", "mean notes sounding over the time any sounds (drums excluded)",
      music<&MusicalFacts::polyphony_mean>},
-    {"notes_per_second", Real, "", 2, "notes per second", "`notes / duration_seconds`",
+    {"notes_per_second", Real, "", 2, "notes per second",
+     "`notes / last_note_seconds`: the rate over the music (before schema 5 rows: over `duration_seconds`)",
      music<&MusicalFacts::notes_per_second>},
     {"gm_families", Json, "", 2, "", "JSON array of General MIDI families with notes, plus `Drums`",
      [](const R& r) { return r.music ? Value(json_array(r.music->gm_families())) : Value{}; }},
@@ -201,11 +238,13 @@ constexpr Column kColumns[] = {
        for (const auto& n : r.music->track_names) names.push_back(std::string_view(n));
        return Value(json_array(names));
      }},
-    {"has_lyrics", Integer, "", 2, "", "a Lyric (FF 05) meta event is present", music<&MusicalFacts::has_lyrics>},
+    {"has_lyrics", Integer, "", 2, "", "a Lyric (FF 05) meta event, or karaoke text (`lyrics`), is present",
+     music<&MusicalFacts::has_lyrics>},
     {"has_text", Integer, "", 2, "", "a Text (FF 01) meta event is present", music<&MusicalFacts::has_text>},
     // MusPy's metrics with MusPy's definitions (Dong et al., ISMIR 2020); NULL where MusPy gives NaN.
     // Exact definitions: libanalyze/include/midisift/analyze/metrics.hpp.
-    {"pitch_range", Integer, "", 2, "semitones", "MusPy `pitch_range`: highest minus lowest pitch, drums excluded",
+    {"pitch_range_span", Integer, "", 2, "semitones",
+     "MusPy's `pitch_range`: highest minus lowest pitch, drums excluded (named `pitch_range` before schema 5)",
      metric<&MuspyMetrics::pitch_range>},
     {"n_pitches_used", Integer, "", 2, "", "MusPy `n_pitches_used`: distinct pitches, drums excluded",
      metric<&MuspyMetrics::n_pitches_used>},
@@ -256,6 +295,13 @@ constexpr Column kColumns[] = {
      "end of the last note to end (its note-off) through the tempo map: how long the music lasts, without the "
      "silence a late End of Track adds to `duration_seconds`; NULL without notes and where `duration_seconds` is",
      music<&MusicalFacts::last_note_seconds>},
+
+    // Schema 5.
+    {"lyrics", Text, "", 5, "",
+     "the words as sung: Lyric events (FF 05) in tick order, else the karaoke text of a .kar file (Text events "
+     "of the \"Words\" track or after an `@K` header; `\\` starts a paragraph, `/` a line); NULL without any",
+     [](const R& r) { return r.music ? text_or_null(r.music->lyrics) : Value{}; },
+     [](const R& r) { return one_line(r.music->lyrics, 72); }},
 };
 
 // Columns are only ever appended, so a database created new and one migrated step by step have
@@ -368,18 +414,23 @@ std::string to_text(const FileResult& r) {
   for (const auto& c : kColumns) {
     if (c.value == nullptr || c.name == "path") continue;
     const Value value = c.value(r);
-    if (!std::holds_alternative<std::monostate>(value)) line(c.name, text_of(value));
+    if (std::holds_alternative<std::monostate>(value)) continue;
+    line(c.name, c.text != nullptr ? c.text(r) : text_of(value));
   }
-  if (r.music && r.music->estimated_key) line("estimated_key", analyze::key_name(r.music->estimated_key->key));
+  if (r.music && r.music->estimated_key) {
+    const auto& k = *r.music->estimated_key;
+    line("estimated_key", fmt::format("{} (r = {:.3f}; runner-up {}, r = {:.3f})", analyze::key_name(k.key),
+                                      k.correlation, analyze::key_name(k.runner_up), k.runner_up_correlation));
+  }
   if (r.music) {
     for (const auto& u : r.music->instruments) {
-      s += fmt::format("  instrument: track {}, channel {}, program {} ({}, {}), {} notes from tick {}\n", u.track,
-                       u.channel, u.program, analyze::instrument_name(u), analyze::instrument_family(u), u.notes,
-                       u.first_tick);
+      s += fmt::format("  instrument: {} ({}), track {}, channel {}, program {}, {} notes from tick {}\n",
+                       analyze::instrument_name(u), analyze::instrument_family(u), u.track, u.channel + 1,
+                       u.program, u.notes, u.first_tick);
     }
     for (const auto& l : r.music->loops) {
-      s += fmt::format("  loop: track {}, bars {}-{} (from 0) x{}{}{}\n", l.track, l.start_bar,
-                       l.start_bar + l.bars - 1, l.repeats, l.exact ? ", exact" : "", l.drum ? ", drums" : "");
+      s += fmt::format("  loop: track {}, {} bar{} from bar {}, x{}{}{}\n", l.track, l.bars, l.bars == 1 ? "" : "s",
+                       l.start_bar + 1, l.repeats, l.exact ? ", exact" : "", l.drum ? ", drums" : "");
     }
   }
   for (const auto& d : r.diagnostics) {

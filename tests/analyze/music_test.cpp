@@ -95,12 +95,102 @@ TEST(Music, ReadsTimeAndKeySignaturesNamesAndText) {
   EXPECT_FALSE(m.has_text);
 }
 
+TEST(Music, LyricEventsAreJoinedAsSung) {
+  SongTrack t;
+  t.events = {{0, text_meta(0x05, "Twin")}, {10, text_meta(0x05, "kle ")}, {20, text_meta(0x05, "twin")},
+              {30, text_meta(0x05, "kle\r")}, {40, text_meta(0x05, "lit")}, {50, text_meta(0x05, "tle star ")}};
+  t.notes = {{0, 60, 60}};
+  const MusicalFacts m = Parsed(song(96, {t})).music();
+  EXPECT_TRUE(m.has_lyrics);
+  EXPECT_EQ(m.lyrics, "Twinkle twinkle\nlittle star");
+}
+
+TEST(Music, KaraokeTextOfTheWordsTrackIsTheLyrics) {
+  // A .kar file (Tune 1000's KMIDI layout): "@" header lines, then syllables as Text events in the
+  // track named "Words", "\\" starting a paragraph and "/" a line. Text elsewhere is not sung.
+  SongTrack tune;
+  tune.events = {{0, text_meta(0x01, "a comment, not a lyric")}};
+  tune.notes = {{0, 96, 60}};
+  SongTrack words;
+  words.events = {{0, text_meta(0x03, "Words")},          {0, text_meta(0x01, "@KMIDI KARAOKE FILE")},
+                  {0, text_meta(0x01, "@TTwinkle")},      {10, text_meta(0x01, "\\Twin")},
+                  {20, text_meta(0x01, "kle ")},          {30, text_meta(0x01, "star")},
+                  {40, text_meta(0x01, "/How I ")},       {50, text_meta(0x01, "won")},
+                  {60, text_meta(0x01, "der")},           {70, text_meta(0x01, "\\Up a")},
+                  {80, text_meta(0x01, "bove")}};
+  const MusicalFacts m = Parsed(song(96, {tune, words})).music();
+  EXPECT_TRUE(m.has_lyrics) << "karaoke text counts as lyrics";
+  EXPECT_TRUE(m.has_text);
+  EXPECT_EQ(m.lyrics, "Twinkle star\nHow I wonder\n\nUp above");
+
+  // Without a "Words" track, an "@K" header marks the file as karaoke: all Text events but the
+  // header lines are the words; without either, Text events are not lyrics.
+  SongTrack plain;
+  plain.events = {{0, text_meta(0x01, "@KMIDI KARAOKE FILE")}, {10, text_meta(0x01, "\\La ")},
+                  {20, text_meta(0x01, "la")}};
+  plain.notes = {{0, 96, 60}};
+  EXPECT_EQ(Parsed(song(96, {plain})).music().lyrics, "La la");
+  SongTrack remarks;
+  remarks.events = {{0, text_meta(0x01, "Sequenced by someone")}};
+  remarks.notes = {{0, 96, 60}};
+  const MusicalFacts none = Parsed(song(96, {remarks})).music();
+  EXPECT_EQ(none.lyrics, "");
+  EXPECT_FALSE(none.has_lyrics);
+}
+
+TEST(Music, NotesPerSecondCountsTheMusicNotTrailingSilence) {
+  // 120 BPM at ppq 96: two notes within the first second; a conductor track ends 9 s later.
+  SongTrack conductor;
+  conductor.events = {{0, tempo_meta(500000)}, {96 * 20, text_meta(0x01, "end")}};
+  SongTrack part;
+  part.notes = {{0, 96, 60}, {96, 192, 62}};
+  const Parsed p(song(96, {conductor, part}));
+  EXPECT_DOUBLE_EQ(*p.facts.duration_seconds, 10.0);
+  EXPECT_DOUBLE_EQ(*p.music().last_note_seconds, 1.0);
+  EXPECT_DOUBLE_EQ(*p.music().notes_per_second, 2.0) << "2 notes in the 1 s of music, not in the 10 s file";
+}
+
 TEST(Music, KeySignatureNamesFollowTheCircleOfFifths) {
   EXPECT_EQ(key_name(KeySignature{0, Mode::Major}.key()), "C major");
   EXPECT_EQ(key_name(KeySignature{0, Mode::Minor}.key()), "A minor");
   EXPECT_EQ(key_name(KeySignature{2, Mode::Major}.key()), "D major");
   EXPECT_EQ(key_name(KeySignature{-1, Mode::Minor}.key()), "D minor");
-  EXPECT_EQ(key_name(KeySignature{-6, Mode::Major}.key()), "F# major");  // G flat, spelled with sharps
+  // A key signature is spelled as its accidentals imply.
+  EXPECT_EQ((KeySignature{-3, Mode::Major}.name()), "Eb major");
+  EXPECT_EQ((KeySignature{-5, Mode::Major}.name()), "Db major");
+  EXPECT_EQ((KeySignature{-7, Mode::Major}.name()), "Cb major");
+  EXPECT_EQ((KeySignature{-6, Mode::Major}.name()), "Gb major");
+  EXPECT_EQ((KeySignature{6, Mode::Major}.name()), "F# major");
+  EXPECT_EQ((KeySignature{7, Mode::Major}.name()), "C# major");
+  EXPECT_EQ((KeySignature{-5, Mode::Minor}.name()), "Bb minor");
+  EXPECT_EQ((KeySignature{6, Mode::Minor}.name()), "D# minor");
+  EXPECT_EQ((KeySignature{-7, Mode::Minor}.name()), "Ab minor");
+  // Every spelling names the key's own tonic and mode.
+  const auto pitch_class = [](std::string_view name) {
+    constexpr int kLetters[] = {9, 11, 0, 2, 4, 5, 7};  // A B C D E F G
+    int pc = kLetters[name[0] - 'A'];
+    if (name[1] == '#') ++pc;
+    if (name[1] == 'b') --pc;
+    return static_cast<std::uint8_t>((pc + 12) % 12);
+  };
+  for (int sf = -7; sf <= 7; ++sf) {
+    for (const auto mode : {Mode::Major, Mode::Minor}) {
+      const KeySignature k{static_cast<std::int8_t>(sf), mode};
+      EXPECT_EQ(pitch_class(k.name()), k.key().tonic) << k.name();
+      EXPECT_TRUE(k.name().ends_with(mode == Mode::Major ? " major" : " minor")) << k.name();
+    }
+  }
+}
+
+TEST(Music, KeysAreSpelledAsMusiciansSpellThem) {
+  // The conventional spelling of each of the 24 keys (fewer accidentals; six each way: F# major,
+  // Eb minor), never "D# major" or "A# minor".
+  const char* major[] = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+  const char* minor[] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"};
+  for (std::uint8_t t = 0; t < 12; ++t) {
+    EXPECT_EQ(key_name(Key{t, Mode::Major}), std::string(major[t]) + " major");
+    EXPECT_EQ(key_name(Key{t, Mode::Minor}), std::string(minor[t]) + " minor");
+  }
 }
 
 // ---- instruments --------------------------------------------------------------------------------

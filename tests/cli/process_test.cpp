@@ -381,7 +381,7 @@ TEST_F(LongScan, AFullDiskStopsTheScanClearlyAndKeepsCommittedWork) {
   Child c({"scan", root().string(), "--db", db.string(), "-j", "2", "-q"}, false, {"/bin/sh", "-c", cmd, "sh"});
   ASSERT_EQ(c.wait(), 1) << c.out();
   EXPECT_NE(c.out().find(db.string()), std::string::npos) << c.out();
-  EXPECT_NE(c.out().find("scan stopped; fix the cause (disk space, permissions)"), std::string::npos) << c.out();
+  EXPECT_NE(c.out().find("scan stopped; fix the cause (disk space)"), std::string::npos) << c.out();
   EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
   const long long committed = number_before(c.out(), " records committed before it are kept");
   ASSERT_GE(committed, 0) << c.out();
@@ -434,7 +434,7 @@ TEST_F(LongScan, ADatabaseOnASmallTmpfsThatFillsUpStopsTheScanClearlyAndKeepsCom
   ASSERT_EQ(c.wait(), 1) << c.out();
   EXPECT_NE(c.out().find((disk / "x.db").string()), std::string::npos) << c.out();
   EXPECT_NE(c.out().find("full"), std::string::npos) << "SQLite says the disk is full: " << c.out();
-  EXPECT_NE(c.out().find("scan stopped; fix the cause (disk space, permissions)"), std::string::npos) << c.out();
+  EXPECT_NE(c.out().find("scan stopped; fix the cause (disk space)"), std::string::npos) << c.out();
   const auto db = saved / "x.db";
   ASSERT_TRUE(fs::exists(db)) << c.out();
   EXPECT_EQ(query(db, "PRAGMA integrity_check", /*read_write=*/true), "ok");

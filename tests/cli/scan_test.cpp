@@ -112,18 +112,50 @@ TEST(Scan, StrictModeFailsDamagedFiles) {
             "strict_violation|strict mode refused a repair (missing_end_of_track) at byte 26");
 }
 
-TEST(Scan, MissingRootIsReportedAndTheRestScanned) {
+TEST(Scan, AMissingRootStopsTheScanBeforeTheDatabaseIsCreated) {
+  // A mistyped root is an error of the command, found before any work: no database is left behind.
   TempDir dir;
   make_collection(dir.path() / "c");
   ScanOptions o;
-  o.roots = {dir.path() / "nope", dir.path() / "c" / "a.mid"};
+  o.roots = {dir.path() / "c" / "a.mid", dir.path() / "nope"};
   o.database = dir.path() / "x.db";
   o.progress = false;
   std::ostringstream warnings;
-  const auto s = run_scan(o, warnings);
-  EXPECT_EQ(s.files, 1U);
-  EXPECT_EQ(s.walk_errors, 1U);
-  EXPECT_NE(warnings.str().find("nope: No such file or directory"), std::string::npos) << warnings.str();
+  try {
+    (void)run_scan(o, warnings);
+    FAIL() << "scanned with a missing root";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("nope: no such file or folder"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(o.database));
+  const auto r = test::run_midisift("scan " + (dir.path() / "nope").string() + " --db " + o.database.string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("nope: no such file or folder"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(o.database));
+}
+
+TEST(Scan, PathsAreStoredInOneCanonicalFormWhateverTheSpelling) {
+  // mini/a.mid, ./mini/a.mid, /abs/mini/a.mid and mini//sub/../a.mid are one file: one row, no
+  // false duplicate group.
+  TempDir dir;
+  make_collection(dir.path() / "mini");
+  ScanOptions o;
+  o.database = dir.path() / "x.db";
+  o.progress = false;
+  const auto cwd = fs::current_path();
+  fs::current_path(dir.path());
+  std::ostringstream warnings;
+  for (const char* root : {"mini/a.mid", "./mini/a.mid", "mini//sub/../a.mid", "mini/"}) {
+    o.roots = {root};
+    (void)run_scan(o, warnings);
+  }
+  o.roots = {dir.path() / "mini" / "a.mid"};
+  (void)run_scan(o, warnings);
+  fs::current_path(cwd);
+  EXPECT_EQ(query(o.database, "SELECT count(*) FROM files WHERE path LIKE '%a.mid'"), "1");
+  EXPECT_EQ(query(o.database, "SELECT path FROM files WHERE path LIKE '%/a.mid'"), (dir.path() / "mini" / "a.mid").string());
+  EXPECT_EQ(query(o.database, "SELECT count(*) FROM byte_duplicates"), "0");
+  EXPECT_EQ(query(o.database, "SELECT count(*) FROM files"), "7");
 }
 
 // ---- the real executable ---------------------------------------------------------------------
@@ -172,7 +204,7 @@ TEST(Scan, StoresTheMusicalAnalysisAndGroupsMusicalDuplicates) {
             "a.mid,b.mid");
   EXPECT_EQ(query(db, "SELECT estimated_key_tonic, estimated_key_mode FROM files ORDER BY path"),
             "0|major\n0|major\n1|major");
-  EXPECT_EQ(query(db, "SELECT notes, drum_notes, gm_families, n_pitches_used, pitch_range FROM files WHERE path LIKE "
+  EXPECT_EQ(query(db, "SELECT notes, drum_notes, gm_families, n_pitches_used, pitch_range_span FROM files WHERE path LIKE "
                       "'%a.mid'"),
             "27|16|[\"Strings\",\"Drums\"]|8|12");
   EXPECT_EQ(query(db, "SELECT i.track, i.channel, i.program, i.name, i.family, i.notes FROM instruments i JOIN files f "

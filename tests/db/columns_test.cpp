@@ -60,10 +60,14 @@ std::vector<fs::path> sample_files(const fs::path& synthetic, bool& real) {
         if (++taken == 6) break;
       }
     }
+    for (const auto& e : fs::recursive_directory_iterator(corpus / "edge" / "karaoke")) {
+      if (e.path().extension() == ".kar") files.push_back(e.path());  // lyrics
+    }
   } else {
     std::cout << "no corpus at " << corpus << " (../shared/corpus): synthetic files only\n";
   }
   std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
   return files;
 }
 

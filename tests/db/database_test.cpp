@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
 
 #include <string>
 #include <vector>
@@ -55,21 +58,20 @@ TEST(Database, CreatesSchemaWithUserVersion) {
             "19");
 }
 
-// What schema version 3 added, to turn a fresh database back into version 2.
-constexpr const char* kDropV3 =
-    "DROP VIEW present_files; DROP VIEW byte_duplicates; DROP VIEW musical_duplicates; DROP VIEW file_overview; "
-    "DROP VIEW failures; DROP VIEW repairs; DROP VIEW instrument_families; DROP INDEX files_missing;";
-
-TEST(Database, MigratesAVersion1DatabaseKeepingItsRows) {
-  test::TempDir dir;
-  const auto file = dir.path() / "old.db";
-  {
-    // Turn a fresh database back into version 1: drop what version 2 added.
-    Database db(file);
-    Writer w(db);
-    w.add(ok_record("kept.mid"));
-    w.flush();
-    db.exec(kDropV3);
+// Turns a fresh database back into schema `version` (as an older midisift left it, without an
+// application_id), undoing each later version's changes, newest first.
+void downgrade(Database& db, int version) {
+  if (version < 5) {
+    db.exec("DROP VIEW file_overview; ALTER TABLE files DROP COLUMN lyrics; "
+            "ALTER TABLE files RENAME COLUMN pitch_range_span TO pitch_range; PRAGMA application_id = 0");
+  }
+  if (version < 4) db.exec("ALTER TABLE files DROP COLUMN last_note_seconds");
+  if (version < 3) {
+    db.exec("DROP VIEW present_files; DROP VIEW byte_duplicates; DROP VIEW musical_duplicates; DROP VIEW failures; "
+            "DROP VIEW repairs; DROP VIEW instrument_families; DROP INDEX files_missing; "
+            "ALTER TABLE files DROP COLUMN missing_since");
+  }
+  if (version < 2) {
     db.exec("DROP TABLE instruments; DROP TABLE loops; DROP INDEX files_fingerprint");
     const std::string v1 =
         "'id','path','size_bytes','mtime_ns','md5','status','error_code','error','riff','format','tracks','ppq',"
@@ -79,36 +81,10 @@ TEST(Database, MigratesAVersion1DatabaseKeepingItsRows) {
     std::vector<std::string> added;
     query(db, "SELECT name FROM pragma_table_info('files') WHERE name NOT IN (" + v1 + ")", {},
           [&](Row row) { added.emplace_back(*row[0]); });
-    ASSERT_GT(added.size(), 40U);
+    ASSERT_EQ(added.size(), 44U);
     for (const auto& c : added) db.exec(("ALTER TABLE files DROP COLUMN " + c).c_str());
-    db.exec("PRAGMA user_version = 1");
   }
-  Database db(file);
-  EXPECT_EQ(db.user_version(), kSchemaVersion);
-  EXPECT_EQ(query_one(db, "SELECT path || '|' || ifnull(estimated_key_tonic, 'NULL') || '|' || note_on_events FROM files"),
-            "kept.mid|NULL|10");
-  EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('instruments', 'loops', 'files_fingerprint')"),
-            "3");
-  EXPECT_EQ(query_one(db, "SELECT count(*) FROM present_files"), "1");
-}
-
-TEST(Database, MigratesAVersion2DatabaseAddingMissingSinceAndTheViews) {
-  test::TempDir dir;
-  const auto file = dir.path() / "v2.db";
-  {
-    Database db(file);
-    Writer w(db);
-    w.add(ok_record("kept.mid"));
-    w.flush();
-    db.exec(kDropV3);
-    db.exec("ALTER TABLE files DROP COLUMN last_note_seconds; ALTER TABLE files DROP COLUMN missing_since; "
-            "PRAGMA user_version = 2");
-  }
-  Database db(file);
-  EXPECT_EQ(db.user_version(), kSchemaVersion);
-  EXPECT_EQ(query_one(db, "SELECT path || '|' || ifnull(missing_since, 'NULL') FROM files"), "kept.mid|NULL");
-  EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "7");
-  EXPECT_EQ(query_one(db, "SELECT path FROM file_overview"), "kept.mid");
+  db.exec(("PRAGMA user_version = " + std::to_string(version)).c_str());
 }
 
 // The columns of `files` in order, as one line.
@@ -120,26 +96,101 @@ std::string column_list(Database& db) {
   return out;
 }
 
-TEST(Database, MigratesAVersion3DatabaseAddingLastNoteSecondsInTheOrderOfANewOne) {
-  test::TempDir dir;
+// A database of schema `version` holding one row, "kept.mid", and the columns of a new database.
+std::string old_database(const std::filesystem::path& file, int version) {
   std::string fresh_columns;
-  {
-    Database fresh(dir.path() / "fresh.db");
-    fresh_columns = column_list(fresh);
+  Database db(file);
+  fresh_columns = column_list(db);
+  Writer w(db);
+  w.add(ok_record("kept.mid"));
+  w.flush();
+  downgrade(db, version);
+  return fresh_columns;
+}
+
+TEST(Database, MigratesEveryOlderVersionKeepingItsRowsWithTheColumnsOfANewOne) {
+  for (int version = 1; version < kSchemaVersion; ++version) {
+    SCOPED_TRACE("schema version " + std::to_string(version));
+    test::TempDir dir;
+    const auto file = dir.path() / "old.db";
+    const std::string fresh_columns = old_database(file, version);
+    Database db(file);
+    EXPECT_EQ(db.user_version(), kSchemaVersion);
+    EXPECT_EQ(column_list(db), fresh_columns) << "a migrated table has the columns of a new one, in the same order";
+    EXPECT_EQ(query_one(db, "SELECT application_id FROM pragma_application_id"), std::to_string(kApplicationId));
+    EXPECT_EQ(query_one(db, "SELECT path || '|' || note_on_events || '|' || ifnull(last_note_seconds, 'NULL') FROM "
+                            "files"),
+              "kept.mid|10|NULL");
+    EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('instruments', 'loops', "
+                            "'files_fingerprint')"),
+              "3");
+    EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "7");
+    EXPECT_EQ(query_one(db, "SELECT path FROM file_overview"), "kept.mid");
   }
-  const auto file = dir.path() / "v3.db";
+}
+
+TEST(Database, RenamesMuspyPitchRangeKeepingItsValues) {
+  test::TempDir dir;
+  const auto file = dir.path() / "v4.db";
   {
     Database db(file);
-    Writer w(db);
-    w.add(ok_record("kept.mid"));
-    w.flush();
-    db.exec("ALTER TABLE files DROP COLUMN last_note_seconds; PRAGMA user_version = 3");
-    ASSERT_EQ(column_list(db).find("last_note_seconds"), std::string::npos);
+    db.exec("INSERT INTO files (path, size_bytes, status, pitch_range_span) VALUES ('a.mid', 1, 'ok', 12)");
+    downgrade(db, 4);
+    ASSERT_EQ(query_one(db, "SELECT pitch_range FROM files"), "12");
   }
   Database db(file);
-  EXPECT_EQ(db.user_version(), kSchemaVersion);
-  EXPECT_EQ(column_list(db), fresh_columns) << "a migrated table has the columns of a new one, in the same order";
-  EXPECT_EQ(query_one(db, "SELECT path || '|' || ifnull(last_note_seconds, 'NULL') FROM files"), "kept.mid|NULL");
+  EXPECT_EQ(query_one(db, "SELECT pitch_range_span FROM files"), "12");
+}
+
+// Runs `sql` on `file` through SQLite alone, as another program would; the first column of the
+// last row, as text.
+std::string other_program(const std::filesystem::path& file, const char* sql) {
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+  std::string out;
+  sqlite3_exec(
+      raw, sql,
+      [](void* o, int, char** values, char**) {
+        *static_cast<std::string*>(o) = values[0] != nullptr ? values[0] : "NULL";
+        return 0;
+      },
+      &out, nullptr);
+  sqlite3_close(raw);
+  return out;
+}
+
+TEST(Database, RefusesAnotherProgramsDatabaseAndReadsNeverCreateOrChangeOne) {
+  test::TempDir dir;
+  const auto foreign = dir.path() / "other.db";
+  other_program(foreign, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('Ada')");
+  for (const auto mode : {Database::Mode::Write, Database::Mode::Read}) {
+    try {
+      Database db(foreign, mode);
+      FAIL() << "opened another program's database";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a midisift database"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(other_program(foreign, "SELECT group_concat(name) FROM sqlite_master"), "contacts") << "left as it was";
+  EXPECT_EQ(other_program(foreign, "PRAGMA journal_mode"), "delete") << "not even switched to WAL";
+
+  // Read mode never creates a database, nor migrates one.
+  EXPECT_THROW(Database(dir.path() / "absent.db", Database::Mode::Read), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "absent.db"));
+  const auto old = dir.path() / "v4.db";
+  (void)old_database(old, 4);
+  try {
+    Database db(old, Database::Mode::Read);
+    FAIL() << "read an old schema";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("older than this midisift's"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(other_program(old, "PRAGMA user_version"), "4");
+  // An empty file (as `touch` leaves it) is no midisift database to read, but one to create.
+  { std::ofstream(dir.path() / "empty.db"); }
+  EXPECT_THROW(Database(dir.path() / "empty.db", Database::Mode::Read), Error);
+  Database created(dir.path() / "empty.db");
+  EXPECT_EQ(created.user_version(), kSchemaVersion);
 }
 
 TEST(Database, RefusesADatabaseFromANewerVersion) {
@@ -304,8 +355,28 @@ TEST(Database, ViewsGroupDuplicatesAndSpellKeysAndTempoBands) {
             "a.mid:3:2 b.mid:3:2 c.mid:3:1");
   EXPECT_EQ(query_one(db, "SELECT estimated_key || '|' || tempo_band || '|' || time_signature FROM file_overview "
                           "WHERE path = 'a.mid'"),
-            "A# minor|90-120|4/4 (assumed)");
+            "Bb minor|90-120|4/4 (assumed)");
   EXPECT_EQ(query_one(db, "SELECT count(*) FROM file_overview"), "4") << "missing files are left out";
+}
+
+TEST(Database, TheOverviewSpellsEachOfThe24KeysAsTheAnalysisDoes) {
+  test::TempDir dir;
+  Database db(dir.path() / "a.db");
+  for (int tonic = 0; tonic < 12; ++tonic) {
+    for (const auto mode : {analyze::Mode::Major, analyze::Mode::Minor}) {
+      db.exec(("INSERT INTO files (path, size_bytes, status, estimated_key_tonic, estimated_key_mode) VALUES ('" +
+               std::to_string(tonic) + std::string(analyze::to_string(mode)) + "', 1, 'ok', " + std::to_string(tonic) +
+               ", '" + std::string(analyze::to_string(mode)) + "')")
+                  .c_str());
+      const auto key = analyze::key_name(analyze::Key{static_cast<std::uint8_t>(tonic), mode});
+      EXPECT_EQ(query_one(db, "SELECT estimated_key FROM file_overview WHERE path = '" + std::to_string(tonic) +
+                                  std::string(analyze::to_string(mode)) + "'"),
+                key);
+    }
+  }
+  EXPECT_EQ(query_one(db, "SELECT group_concat(estimated_key, ', ') FROM (SELECT estimated_key FROM file_overview "
+                          "WHERE path IN ('3major', '10minor', '6major', '1minor', '8major') ORDER BY file_id)"),
+            "C# minor, Eb major, F# major, Ab major, Bb minor");
 }
 
 TEST(Writer, ADiskFullErrorRollsBackTheBatchKeepsCommittedOnesAndStops) {

@@ -355,6 +355,23 @@ TEST(SmfReader, RecoversTrailingBytes) {
   EXPECT_EQ(smf.diagnostics()[0], (Diagnostic{Recovered::TrailingBytes, kFileLevel, 26}));
 }
 
+TEST(SmfReader, ASecondMThdEndsTheFile) {
+  // Two SMFs concatenated (as in some game data): the file is the first one; the second, and
+  // anything after it, is trailing data. Also when junk stands between the two.
+  const Bytes first = cat({mthd(0, 1, 96), mtrk(cat({{0x00, 0x90, 0x3C, 0x40}, {0x60, 0x80, 0x3C, 0x00}, kEot}))});
+  const Bytes second = cat({mthd(1, 2, 480), mtrk(kEot), mtrk(cat({{0x00, 0x90, 0x40, 0x40}, kEot}))});
+  const Smf smf = parse_bytes(cat({first, second}));
+  EXPECT_EQ(smf.tracks().size(), 1U);
+  EXPECT_EQ(smf.header().ppq(), 96);
+  ASSERT_EQ(smf.diagnostics().size(), 1U);
+  EXPECT_EQ(smf.diagnostics()[0],
+            (Diagnostic{Recovered::ConcatenatedSmf, kFileLevel, static_cast<std::uint32_t>(first.size())}));
+  EXPECT_EQ(to_string(Recovered::ConcatenatedSmf), "concatenated_smf");
+  const Smf junk = parse_bytes(cat({first, {0x00, 0x01, 0x02}, second}));
+  EXPECT_EQ(junk.tracks().size(), 1U);
+  EXPECT_EQ(codes(junk), (std::vector{Recovered::SkippedGarbage, Recovered::ConcatenatedSmf}));
+}
+
 TEST(SmfReader, RecoversLeadingGarbage) {
   const Bytes b = cat({Bytes(128, 0x00), mthd(0, 1, 96), mtrk(kEot)});
   const Smf smf = parse_bytes(b);

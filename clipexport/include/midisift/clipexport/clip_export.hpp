@@ -63,6 +63,11 @@ struct ClipDraft {
 [[nodiscard]] ClipDraft export_segment(const std::filesystem::path& midi, const Selection& selection,
                                        std::uint16_t clip_ppq, std::string_view display_name);
 
+/// A clip's display name (at most clip::kClipNameSize - 1 characters) from a stem and a suffix
+/// that tells the clips of one file apart (" t2 b17"): the stem is shortened so that the suffix
+/// always survives.
+[[nodiscard]] std::string display_name(std::string_view stem, std::string_view suffix);
+
 /// A card file name ("NAME.CLP") from any text: in 8.3 mode upper-cased, characters outside
 /// A-Z 0-9 _ - become '_', at most 8; with long names letters, digits, space, _ - kept, at most 35.
 /// Path separators and dots never survive (no traversal); DOS device names and INDEX get a '_'

@@ -26,7 +26,10 @@ struct Access;
 }
 
 /// Schema version stored in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
+/// `PRAGMA application_id` of a midisift database ("MSFT" would clash; this is "MiSi"), so that
+/// `file(1)`, SQLite tools and midisift itself can tell it from another program's database.
+inline constexpr std::int32_t kApplicationId = 0x4D695369;
 
 /// Any SQLite failure: the message names the database file and SQLite's own text.
 class Error : public std::runtime_error {
@@ -34,12 +37,19 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// An open database, schema migrated to `kSchemaVersion`. Move-only; closes on destruction.
+/// An open database. Move-only; closes on destruction.
 class Database {
  public:
-  /// Opens or creates `file` and migrates it. Throws `Error` (unwritable folder, not a database,
-  /// written by a newer midisift, ...).
-  explicit Database(const std::filesystem::path& file);
+  /// `Write`: open or create, and migrate to `kSchemaVersion` (for `scan`). `Read`: open an
+  /// existing database read-only, creating and changing nothing (for `stats`, `dupes`,
+  /// `clips export --db`).
+  enum class Mode : std::uint8_t { Write, Read };
+  /// Throws `Error` naming the file: it cannot be opened or created; it is not an SQLite database;
+  /// it is not a midisift database (`PRAGMA application_id` differs and it already holds tables);
+  /// it was written by a newer midisift; or (Read) it does not exist or has an older schema, which
+  /// the next `scan` into it upgrades. A database of schema 1-4 (before application_id) is
+  /// recognised by its `files` table and `user_version`.
+  explicit Database(const std::filesystem::path& file, Mode mode = Mode::Write);
   Database(Database&& other) noexcept;
   Database& operator=(Database&&) = delete;
   Database(const Database&) = delete;
@@ -52,6 +62,7 @@ class Database {
 
  private:
   friend struct detail::Access;
+  void check_identity(Mode mode);
   void migrate();
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
@@ -124,8 +135,8 @@ struct CollectionStats {
   std::uint64_t files = 0;          ///< present files
   std::uint64_t missing = 0;        ///< rows marked missing
   double megabytes = 0;             ///< size of the present files, 10^6 bytes
-  double hours = 0;                 ///< sum of `duration_seconds`
-  std::uint64_t timed_files = 0;    ///< files with a `duration_seconds`
+  double music_hours = 0;           ///< sum of `last_note_seconds`: how long the music lasts
+  std::uint64_t timed_files = 0;    ///< files with a `last_note_seconds` (notes and a metrical time base)
   Counts status;                    ///< by count
   Counts format;                    ///< top `top`
   Counts estimated_key;             ///< top `top`
@@ -156,11 +167,11 @@ struct DuplicateGroup {
 struct LoopCandidateRow {
   std::string path;
   std::uint16_t track = 0;
-  std::uint32_t start_bar = 0;  ///< 0-based, as stored
+  std::uint32_t start_bar = 1;  ///< bars numbered from 1, as people count them (`loops.start_bar` + 1)
   std::uint32_t bars = 0;
 };
 /// Loop candidates matching the SQL condition `where` over the columns path, track, start_bar
-/// (0-based), bars, repeats, notes, exact, drum, bpm (tempo-map mean, else the estimate) and
+/// (numbered from 1), bars, repeats, notes, exact, drum, bpm (tempo-map mean, else the estimate) and
 /// time_signature ('4/4' when the file has none); an empty `where` matches all. Sorted by path,
 /// track, start bar, length; at most `limit` (0: all). A condition that could write, or more than
 /// one statement, is refused. Throws `Error`.

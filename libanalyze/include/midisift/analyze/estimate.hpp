@@ -19,7 +19,9 @@ struct Key {
   Mode mode = Mode::Major;
   friend bool operator==(const Key&, const Key&) = default;
 };
-/// "C major", "F# minor" (sharps for black keys).
+/// The conventional name of a key, as musicians, music21 and pretty_midi spell it: the spelling
+/// with fewer accidentals ("Eb major", "Bb minor", "C# minor", "Ab major", "Db major"), and for the
+/// ties of six accidentals "F# major" and "Eb minor".
 [[nodiscard]] std::string_view key_name(Key k) noexcept;
 
 /// Key profiles: the expected weight of each pitch class above the tonic, major then minor.

@@ -46,6 +46,9 @@ struct KeySignature {
   Mode mode = Mode::Major;
   /// The key it names: tonic from the circle of fifths (C major / A minor for 0).
   [[nodiscard]] Key key() const noexcept;
+  /// The key spelled as its sharps or flats imply: 3 flats major is "Eb major", 7 flats "Cb
+  /// major", 6 sharps minor "D# minor" (where key_name(key()) gives the conventional "Eb minor").
+  [[nodiscard]] std::string_view name() const noexcept;
 };
 
 struct MusicalFacts {
@@ -77,7 +80,8 @@ struct MusicalFacts {
   std::uint32_t polyphony_max = 0;               ///< most notes sounding at once (drums excluded)
   /// Mean number of notes sounding over the time at least one sounds (drums excluded).
   std::optional<double> polyphony_mean;
-  std::optional<double> notes_per_second;        ///< notes / duration_seconds (FileFacts)
+  /// notes / last_note_seconds: the rate over the music, not over trailing silence.
+  std::optional<double> notes_per_second;
   /// Seconds at the end of the last note to end (the latest note-off, TempoMap): how long the
   /// music lasts, where `duration_seconds` runs to the last event of any track (a tempo track's
   /// late End of Track included). Absent without notes, and where `duration_seconds` is absent
@@ -92,14 +96,21 @@ struct MusicalFacts {
   /// First Sequence/Track Name (FF 03) of each track, UTF-8 (Latin-1 when the bytes are not UTF-8);
   /// empty for a track without one.
   std::pmr::vector<std::pmr::string> track_names;
-  bool has_lyrics = false;  ///< a Lyric meta event (FF 05)
+  bool has_lyrics = false;  ///< a Lyric meta event (FF 05), or karaoke text (see `lyrics`)
+  /// The words as sung, UTF-8 (Latin-1 when a syllable is not UTF-8): the Lyric events (FF 05) in
+  /// tick order, syllables joined as written ('\r' and '\n' end a line); without any, the karaoke
+  /// text of a .kar file (Text events, FF 01, of the track named "Words", or of every track when
+  /// the file has an "@K" karaoke header: "@" lines are its header and left out, a syllable
+  /// starting with '\\' starts a paragraph and one starting with '/' a line, as in Tune 1000's
+  /// KMIDI format). Empty when the file has neither.
+  std::pmr::string lyrics;
   bool has_text = false;    ///< a Text meta event (FF 01)
 
   MuspyMetrics metrics;
   std::optional<std::array<std::uint8_t, 16>> fingerprint;
   std::pmr::vector<LoopCandidate> loops;
 
-  explicit MusicalFacts(std::pmr::memory_resource* mr) : instruments(mr), track_names(mr), loops(mr) {}
+  explicit MusicalFacts(std::pmr::memory_resource* mr) : instruments(mr), track_names(mr), lyrics(mr), loops(mr) {}
 };
 
 /// Analyzes the music of `smf`, using `facts` (compute_facts of the same file) for the duration.

@@ -55,9 +55,11 @@ enum class Recovered : std::uint8_t {
   TrackIdCase,              ///< "mtrk", "MTRK"...: an MTrk id in the wrong case, read as MTrk
   MetaLengthMismatch,       ///< a meta event of fixed length (SMF 1.0: Set Tempo 3, Time Signature
                             ///< 4, Key Signature 2, SMPTE Offset 5, ...) with another length; kept
+  ConcatenatedSmf,          ///< a second MThd after the tracks: another SMF appended (game data);
+                            ///< it ends the file, the rest is trailing data (mido reads the first)
 };
 
-inline constexpr std::size_t kRecoveredCount = static_cast<std::size_t>(Recovered::MetaLengthMismatch) + 1;
+inline constexpr std::size_t kRecoveredCount = static_cast<std::size_t>(Recovered::ConcatenatedSmf) + 1;
 
 /// One repair: what, in which track (0-based MTrk index; 0xFFFF for file-level repairs) and at
 /// which byte offset of the file (RIFF wrapper included).

@@ -36,6 +36,9 @@ struct Column {
   /// The value of a file's result; nullptr for columns the database fills (`id`, `scanned_at`,
   /// `missing_since`).
   Value (*value)(const FileResult& result);
+  /// How `midisift info` shows a value to people, where that differs from the stored value
+  /// (channels 1-16, note names beside MIDI note numbers); nullptr: the value as stored.
+  std::string (*text)(const FileResult& result) = nullptr;
 };
 
 /// Every column of `files`, in table order (the order of a database created at the newest schema,
@@ -49,8 +52,10 @@ struct Column {
 [[nodiscard]] nlohmann::json to_json(const FileResult& result);
 
 /// The result as indented "name: value" lines for a terminal: the path, every column that has a
-/// value (in table order, reals to 6 significant digits), then `estimated_key`, instruments, loops
-/// and repairs.
+/// value (in table order, reals to 6 significant digits, `Column::text` where given), then the
+/// estimated key with its runner-up, instruments by name (channels 1-16), loops (bars from 1) and
+/// repairs. People count channels 1-16 and bars from 1; the database and `info --json` keep the
+/// stored numbering (channels 0-15, `loops.start_bar` from 0).
 [[nodiscard]] std::string to_text(const FileResult& result);
 
 /// The column list of db/SCHEMA.md: a Markdown table (column, type, unit, since, meaning).
