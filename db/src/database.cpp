@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <optional>
 #include <string>
 #include <utility>
@@ -320,7 +322,7 @@ Database::Database(const std::filesystem::path& file, Mode mode) : path_(file) {
     if (mode == Mode::Write) {
       // WAL: readers can query while a scan writes; NORMAL sync is durable at each checkpoint and
       // never corrupts on power loss (SQLite docs, "Write-Ahead Logging").
-      exec("PRAGMA journal_mode = WAL");
+      set_wal();
       exec("PRAGMA synchronous = NORMAL");
     }
     exec("PRAGMA foreign_keys = ON");
@@ -335,6 +337,21 @@ Database::Database(const std::filesystem::path& file, Mode mode) : path_(file) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
     throw;
+  }
+}
+
+void Database::set_wal() {
+  // Switching a new database to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at
+  // once, without its busy handler, while another connection (a second scan creating the same
+  // database) holds any lock: retry for as long as the busy timeout would wait.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc & 0xFF) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) {
+      throw Error(detail::message(*this, "cannot switch to write-ahead logging (PRAGMA journal_mode = WAL)"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
@@ -368,7 +385,10 @@ void Database::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw Error("SQLite error in database " + path_.string() + ": " + msg);
+    // Name the statement when it is short (a PRAGMA, BEGIN, COMMIT): which step failed.
+    const std::string_view what(sql);
+    throw Error("SQLite error in database " + path_.string() +
+                (what.size() <= 40 ? fmt::format(" ({})", what) : std::string()) + ": " + msg);
   }
 }
 

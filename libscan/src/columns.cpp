@@ -114,7 +114,9 @@ using enum ColumnType;
 constexpr Column kColumns[] = {
     // Schema 1: the file and its first facts (libanalyze/include/midisift/analyze/facts.hpp).
     {"id", Integer, "PRIMARY KEY", 1, "", "row id", nullptr},
-    {"path", Text, "NOT NULL UNIQUE", 1, "", "path as walked (relative or absolute, as given on the command line)",
+    {"path", Text, "NOT NULL UNIQUE", 1, "",
+     "absolute, lexically normal path (no `.`, `..` or repeated `/`; symbolic links not resolved): one file, one row, "
+     "however the scan's roots were spelled",
      [](const R& r) { return v(r.path); }},
     {"size_bytes", Integer, "NOT NULL", 1, "bytes", "file size", [](const R& r) { return v(r.size_bytes); }},
     {"mtime_ns", Integer, "", 1, "ns",

@@ -13,6 +13,17 @@ struct Run {
   std::string out;
 };
 
+// Output (stdout and stderr) of a shell command line.
+inline std::string run_shell(const std::string& command) {
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  if (p == nullptr) return "popen failed";
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  (void)::pclose(p);
+  return out;
+}
+
 inline Run run_midisift(const std::string& args) {
   const std::string cmd = std::string(MIDISIFT_BINARY) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");

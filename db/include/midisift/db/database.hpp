@@ -63,6 +63,7 @@ class Database {
  private:
   friend struct detail::Access;
   void check_identity(Mode mode);
+  void set_wal();
   void migrate();
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
