@@ -173,6 +173,7 @@ struct ScanArgs {
   cli::ScanOptions options;
   std::string alloc = "arena";
   std::string io = "read";
+  std::string shard;
   bool quiet = false;
 };
 
@@ -195,6 +196,15 @@ CLI::App* add_scan(CLI::App& app, ScanArgs& a) {
   cmd->add_flag("--rescan", scan.rescan,
                 "Analyze every file again; by default files whose path, size and modification time are "
                 "unchanged since the last scan are skipped");
+  cmd->add_option("--shard", a.shard,
+                  "Scan only part I of N (0 <= I < N) of the files, split by a hash of each file's path relative "
+                  "to its root: N jobs of a cluster's scheduler each scan one part into a database of their own, "
+                  "and `midisift merge` joins them (docs/cluster.md)")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            return cli::Shard::parse(s) ? std::string() : "must be I/N with 0 <= I < N, e.g. 3/64 (got '" + s + "')";
+          },
+          "I/N"));
   cmd->add_flag("-q,--quiet", a.quiet, "No progress and no summary (warnings and errors still go to stderr)");
   cmd->add_option("--progress-interval", scan.progress_interval_s,
                   "Seconds between progress lines when stderr is not a terminal (a terminal's bar is redrawn "
@@ -209,6 +219,7 @@ int run_scan(ScanArgs& a) {
   scan.alloc = a.alloc == "heap" ? cli::AllocStrategy::Heap : cli::AllocStrategy::Arena;
   scan.access = a.io == "mmap" ? parse::Access::Map : parse::Access::Read;
   scan.progress = !a.quiet;
+  if (!a.shard.empty()) scan.shard = cli::Shard::parse(a.shard);
   scan.interrupt = &g_interrupt;
   install_interrupt_handler();
   cli::ScanSummary summary;
@@ -296,6 +307,43 @@ CLI::App* add_info(CLI::App& app, InfoArgs& a) {
   cmd->add_flag("--json", a.json, "One JSON object per file, one per line (JSON Lines)");
   cmd->add_flag("--strict", a.strict, "Fail a file at its first repair instead of recovering");
   return cmd;
+}
+
+// --- merge -------------------------------------------------------------------------------------
+
+struct MergeArgs {
+  std::vector<std::filesystem::path> shards;
+  std::filesystem::path into;
+};
+
+CLI::App* add_merge(CLI::App& app, MergeArgs& a) {
+  auto* cmd = app.add_subcommand("merge",
+                                 "Merge databases (the shards of `scan --shard I/N`) into one: every row and its "
+                                 "diagnostics, instruments and loops; a row for a path already there is replaced");
+  cmd->add_option("shards", a.shards, "Databases written by `midisift scan`")->required();
+  cmd->add_option("--into", a.into, "Database to create or update")->required();
+  return cmd;
+}
+
+int run_merge(const MergeArgs& a) {
+  db::Database into(a.into);
+  int status = 0;
+  std::uint64_t files = 0;
+  for (const auto& shard : a.shards) {
+    try {
+      const auto m = db::merge(into, shard);
+      files += m.files;
+      std::cout << fmt::format("merged {}: {} files ({} replaced rows already there)\n", shard.string(), m.files,
+                               m.replaced);
+    } catch (const db::Error& e) {
+      std::cerr << "midisift: " << e.what() << '\n';
+      status = 1;
+    }
+  }
+  const auto counts = db::count_status(into);
+  std::cout << fmt::format("{}: {} files merged from {} databases; it holds {} files\n", a.into.string(), files,
+                           a.shards.size(), counts.files);
+  return status;
 }
 
 // --- clips ---------------------------------------------------------------------------------------
@@ -424,11 +472,13 @@ int run(int argc, char** argv) {
   DupesArgs dupes_args;
   InfoArgs info_args;
   ExportArgs export_args;
+  MergeArgs merge_args;
   CardArgs ls_args, verify_args;
   auto* scan_cmd = add_scan(app, scan_args);
   auto* stats_cmd = add_stats(app, stats_args);
   auto* dupes_cmd = add_dupes(app, dupes_args);
   auto* info_cmd = add_info(app, info_args);
+  auto* merge_cmd = add_merge(app, merge_args);
   auto* clips_cmd =
       app.add_subcommand("clips", "Prepare and check clip libraries for the looper's SD card (firmware/FORMAT.md)");
   clips_cmd->require_subcommand(1);
@@ -459,6 +509,7 @@ int run(int argc, char** argv) {
     if (*ls_cmd) return cli::list_card(ls_args.card, ls_args.json, std::cout, std::cerr);
     if (*verify_cmd) return run_verify(verify_args);
     if (*stats_cmd) return run_stats(stats_args);
+    if (*merge_cmd) return run_merge(merge_args);
     if (*dupes_cmd) return run_dupes(dupes_args);
   } catch (const std::exception& e) {
     std::cerr << "midisift: " << e.what() << '\n';

@@ -27,9 +27,12 @@ std::string root_key(const std::filesystem::path& root) {
   return s;
 }
 
-PriorScan::PriorScan(db::Database& database, const std::vector<std::filesystem::path>& roots) {
+PriorScan::PriorScan(db::Database& database, const std::vector<std::filesystem::path>& roots,
+                     std::optional<Shard> shard) {
   for (const auto& root : roots) {
-    db::for_each_file_under(database, root_key(root), [&](const db::KnownFile& k) {
+    const std::string key = root_key(root);
+    db::for_each_file_under(database, key, [&](const db::KnownFile& k) {
+      if (shard && !shard->owns(Shard::relative(key, k.path))) return;
       const auto h = hash_path(k.path);
       Entry e;
       e.hash_lo = h.low64;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "midisift/db/database.hpp"
+#include "shard.hpp"
 
 namespace midisift::cli {
 
@@ -31,8 +32,10 @@ class PriorScan {
     bool seen = false;     ///< found by this scan's walk
   };
 
-  /// Reads the rows under each root (`db::for_each_file_under`). Throws `db::Error`.
-  PriorScan(db::Database& database, const std::vector<std::filesystem::path>& roots);
+  /// Reads the rows under each root (`db::for_each_file_under`), with `shard` only those of that
+  /// part (the rows of other parts are neither compared nor marked missing). Throws `db::Error`.
+  PriorScan(db::Database& database, const std::vector<std::filesystem::path>& roots,
+            std::optional<Shard> shard = std::nullopt);
 
   /// The row stored for `path`, or null. Marks it seen.
   Entry* find(std::string_view path) noexcept;

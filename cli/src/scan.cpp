@@ -255,9 +255,9 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
 
   const auto roots = canonical_roots(options.roots);
   db::Database database(options.database);
-  PriorScan prior(database, roots);
+  PriorScan prior(database, roots, options.shard);
   db::Writer writer(database);
-  Walker walker(roots, warn);
+  Walker walker(roots, warn, options.shard);
 
   std::vector<std::unique_ptr<Token>> tokens;
   FreeTokens free_tokens;
@@ -276,7 +276,7 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
   std::optional<Progress> progress;
   if (options.progress) {
     counter.emplace([&](const std::stop_token& st) {
-      Walker count_walk(roots, nullptr);
+      Walker count_walk(roots, nullptr, options.shard);
       std::uint64_t n = 0;
       while (!st.stop_requested() && count_walk.next()) ++n;
       counters.total = n;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "midisift/parse/input_file.hpp"
+#include "shard.hpp"
 
 namespace midisift::cli {
 
@@ -24,6 +25,8 @@ struct ScanOptions {
   parse::Access access = parse::Access::Read;  ///< Read: safe against files truncated mid-scan
   bool strict = false;
   bool rescan = false;    ///< analyze every file, also those unchanged since the last scan
+  /// Only this part of the files (scan --shard I/N); the database then holds that part alone.
+  std::optional<Shard> shard;
   bool progress = true;   ///< progress on stderr: a bar on a terminal, else a line every `progress_interval_s`
   double progress_interval_s = 10;
   /// Set (e.g. by a SIGINT handler) to stop the walk: files in flight are finished and

@@ -20,7 +20,8 @@ bool has_midi_extension(const fs::path& p) {
   });
 }
 
-Walker::Walker(std::vector<fs::path> roots, Warn warn) : roots_(std::move(roots)), warn_(std::move(warn)) {}
+Walker::Walker(std::vector<fs::path> roots, Warn warn, std::optional<Shard> shard)
+    : roots_(std::move(roots)), warn_(std::move(warn)), shard_(shard) {}
 
 void Walker::warn(const fs::path& p, const std::string& what) {
   ++errors_;
@@ -60,17 +61,24 @@ std::optional<fs::path> Walker::next() {
         enter(folder);  // may reallocate stack_: `top` and `entry` are dead after this
         continue;
       }
-      if (has_midi_extension(entry.path())) return entry.path();
+      if (has_midi_extension(entry.path()) &&
+          (!shard_ || shard_->owns(Shard::relative(root_, entry.path().native())))) {
+        return entry.path();
+      }
     }
     if (next_root_ >= roots_.size()) return std::nullopt;
     const fs::path& root = roots_[next_root_++];
+    root_ = root.native();
     const auto st = fs::status(root, ec);
     if (ec || !fs::exists(st)) {
       warn(root, ec ? ec.message() : "no such file or folder");
       ec.clear();
       continue;
     }
-    if (!fs::is_directory(st)) return root;
+    if (!fs::is_directory(st)) {
+      if (shard_ && !shard_->owns(Shard::relative(root_, root_))) continue;
+      return root;
+    }
     enter(root);
   }
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "shard.hpp"
+
 namespace midisift::cli {
 
 /// True for the extensions a MIDI collection uses: .mid .midi .kar .rmi .smf, any case.
@@ -23,7 +25,9 @@ namespace midisift::cli {
 class Walker {
  public:
   using Warn = std::function<void(const std::string&)>;
-  Walker(std::vector<std::filesystem::path> roots, Warn warn);
+  /// With `shard`, only the files of that part are yielded (Shard::owns, on the path relative to
+  /// its root).
+  Walker(std::vector<std::filesystem::path> roots, Warn warn, std::optional<Shard> shard = std::nullopt);
 
   /// The next file, or nothing when the walk is over.
   [[nodiscard]] std::optional<std::filesystem::path> next();
@@ -36,6 +40,8 @@ class Walker {
   void warn(const std::filesystem::path& p, const std::string& what);
   std::vector<std::filesystem::path> roots_;
   Warn warn_;
+  std::optional<Shard> shard_;
+  std::string root_;  ///< the root being walked, as a string (for Shard::relative)
   void enter(const std::filesystem::path& folder);
   struct Frame {
     std::vector<std::filesystem::directory_entry> entries;

@@ -746,6 +746,66 @@ std::vector<LoopCandidateRow> loop_candidates(Database& db, std::string_view whe
   return rows;
 }
 
+MergeSummary merge(Database& into, const std::filesystem::path& shard) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(shard, ec)) throw Error("no database " + shard.string());
+  if (std::filesystem::equivalent(shard, into.path(), ec)) {
+    throw Error("cannot merge database " + shard.string() + " into itself");
+  }
+  {
+    Statement attach(into, "ATTACH DATABASE ?1 AS shard");
+    attach.bind(1, std::string_view(shard.native()));
+    attach.run("cannot attach " + shard.string());
+  }
+  MergeSummary summary;
+  try {
+    const auto one = [&](const char* sql) {
+      Statement s(into, sql);
+      return s.step("cannot read " + shard.string()) ? s.int64(0) : 0;
+    };
+    const std::int64_t app = one("PRAGMA shard.application_id");
+    const std::int64_t version = one("PRAGMA shard.user_version");
+    const std::int64_t files = one("SELECT count(*) FROM shard.sqlite_master WHERE type = 'table' AND name = 'files'");
+    if (app != kApplicationId || files != 1) {
+      throw Error(shard.string() + " is not a midisift database (of schema 5 or later); nothing merged");
+    }
+    if (version != kSchemaVersion) {
+      throw Error(fmt::format("{} has schema version {}, {} has {}: upgrade the older with `midisift scan` into it, "
+                              "then merge; nothing merged",
+                              shard.string(), version, into.path().string(), kSchemaVersion));
+    }
+    std::string columns;
+    for (const auto& c : scan::file_columns()) {
+      if (c.name == "id") continue;
+      if (!columns.empty()) columns += ", ";
+      columns += c.name;
+    }
+    Transaction t(into, Transaction::Kind::Immediate);
+    // Rows for the shard's paths go first (diagnostics, instruments and loops go with them: ON
+    // DELETE CASCADE), then the shard's rows come in under new ids, their children matched by path.
+    into.exec("DELETE FROM main.files WHERE path IN (SELECT path FROM shard.files)");
+    summary.replaced = static_cast<std::uint64_t>(sqlite3_changes64(Access::handle(into)));
+    into.exec(fmt::format("INSERT INTO main.files ({0}) SELECT {0} FROM shard.files", columns).c_str());
+    summary.files = static_cast<std::uint64_t>(sqlite3_changes64(Access::handle(into)));
+    into.exec(
+        "INSERT INTO main.diagnostics (file_id, code, track, offset) "
+        "SELECT f.id, d.code, d.track, d.offset FROM shard.diagnostics d JOIN shard.files s ON s.id = d.file_id "
+        "JOIN main.files f ON f.path = s.path;"
+        "INSERT INTO main.instruments (file_id, track, channel, program, name, family, first_tick, notes) "
+        "SELECT f.id, i.track, i.channel, i.program, i.name, i.family, i.first_tick, i.notes FROM shard.instruments i "
+        "JOIN shard.files s ON s.id = i.file_id JOIN main.files f ON f.path = s.path;"
+        "INSERT INTO main.loops (file_id, track, start_bar, bars, repeats, start_tick, end_tick, notes, exact, drum) "
+        "SELECT f.id, l.track, l.start_bar, l.bars, l.repeats, l.start_tick, l.end_tick, l.notes, l.exact, l.drum "
+        "FROM shard.loops l JOIN shard.files s ON s.id = l.file_id JOIN main.files f ON f.path = s.path;");
+    t.commit();
+  } catch (...) {
+    sqlite3_exec(Access::handle(into), "DETACH DATABASE shard", nullptr, nullptr, nullptr);
+    throw;
+  }
+  into.exec("DETACH DATABASE shard");
+  return summary;
+}
+
 void query(Database& db, std::string_view sql, std::span<const std::string> params, const std::function<void(Row)>& fn) {
   Statement s(db, sql);
   if (!s.read_only_single()) {

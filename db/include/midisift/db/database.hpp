@@ -178,6 +178,20 @@ struct LoopCandidateRow {
 /// one statement, is refused. Throws `Error`.
 [[nodiscard]] std::vector<LoopCandidateRow> loop_candidates(Database& db, std::string_view where, std::size_t limit);
 
+/// What merge() did.
+struct MergeSummary {
+  std::uint64_t files = 0;     ///< rows of `files` copied from the shard
+  std::uint64_t replaced = 0;  ///< rows of the target they replaced (the same path)
+};
+/// Merges the database `shard` (written by `midisift scan --shard I/N`, or any midisift database of
+/// the same schema version) into `into`, in one transaction (ATTACH, SQLite's own copy): every row
+/// of its `files` with its diagnostics, instruments and loops, under new row ids; a row for a path
+/// already in `into` is replaced, so merging a shard again after it changed replaces its rows,
+/// and merging the same shard twice changes nothing. A shard still being written, or left by a
+/// killed scan, gives what it has committed. Throws `Error`, changing nothing, when `shard` does
+/// not exist, is not a midisift database, or has another schema version than `into`.
+MergeSummary merge(Database& into, const std::filesystem::path& shard);
+
 /// A result row of `query`: each column as text, `std::nullopt` for SQL NULL. Valid only during
 /// the callback.
 using Row = std::span<const std::optional<std::string_view>>;
