@@ -27,12 +27,7 @@ using test::TempDir;
 
 Run run(const std::string& args) { return test::run_midisift(args); }
 
-std::string quoted(const std::filesystem::path& p) {
-  std::string q = "'";  // built with += : GCC 12 warns falsely on chained operator+
-  q += p.string();
-  q += '\'';
-  return q;
-}
+using test::quoted;
 
 const std::filesystem::path kCorpus = MIDISIFT_CORPUS_DIR;
 

@@ -33,7 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempDir;
 
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+using test::quoted;
 
 // The collection the sharding tests scan: the real corpus three times over (symbolic links to its
 // files, which work across file systems), so that a shard's scan lasts long enough to commit batches

@@ -34,12 +34,7 @@ using test::TempDir;
 
 Run run(const std::string& args) { return test::run_midisift(args); }
 
-std::string quoted(const fs::path& p) {
-  std::string q = "'";  // built with += : GCC 12 warns falsely on chained operator+
-  q += p.string();
-  q += '\'';
-  return q;
-}
+using test::quoted;
 
 bool has(const Run& r, const std::string& text) { return r.out.find(text) != std::string::npos; }
 

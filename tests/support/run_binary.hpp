@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace midisift::test {
@@ -12,6 +13,14 @@ struct Run {
   int status;  ///< exit status, -1 when killed by a signal
   std::string out;
 };
+
+// `p` in single quotes, for a shell command line.
+inline std::string quoted(const std::filesystem::path& p) {
+  std::string q = "'";  // built with += : GCC 12 warns falsely on chained operator+
+  q += p.string();
+  q += '\'';
+  return q;
+}
 
 // Output (stdout and stderr) of a shell command line.
 inline std::string run_shell(const std::string& command) {
