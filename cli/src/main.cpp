@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -22,6 +23,7 @@
 
 #include "clips.hpp"
 #include "collection.hpp"
+#include "report.hpp"
 #include "midisift/db/database.hpp"
 #include "midisift/parse/arena.hpp"
 #include "midisift/scan/columns.hpp"
@@ -309,6 +311,39 @@ CLI::App* add_info(CLI::App& app, InfoArgs& a) {
   return cmd;
 }
 
+// --- report ------------------------------------------------------------------------------------
+
+struct ReportArgs {
+  std::filesystem::path db = "midisift.db";
+  std::filesystem::path out = "report.html";
+  std::string title;
+};
+
+CLI::App* add_report(CLI::App& app, ReportArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "report", "Write one self-contained HTML page with charts of a scanned collection (opens offline)");
+  cmd->add_option("--db", a.db, "SQLite database written by `midisift scan`")->capture_default_str();
+  cmd->add_option("--out", a.out, "HTML file to write")->capture_default_str();
+  cmd->add_option("--title", a.title, "Title of the page (default: the database's file name)");
+  return cmd;
+}
+
+int run_report(const ReportArgs& a) {
+  auto database = open_existing(a.db);
+  std::ostringstream page;
+  cli::write_report(database, a.title.empty() ? a.db.filename().string() : a.title, page);
+  // Written whole, then renamed into place: an interrupted report never leaves half a page.
+  const auto tmp = std::filesystem::path(a.out.string() + ".tmp");
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << page.str();
+    if (!f.flush()) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  std::filesystem::rename(tmp, a.out);
+  std::cout << fmt::format("{}: {:.0f} KB\n", a.out.string(), static_cast<double>(page.str().size()) / 1024);
+  return 0;
+}
+
 // --- merge -------------------------------------------------------------------------------------
 
 struct MergeArgs {
@@ -473,12 +508,14 @@ int run(int argc, char** argv) {
   InfoArgs info_args;
   ExportArgs export_args;
   MergeArgs merge_args;
+  ReportArgs report_args;
   CardArgs ls_args, verify_args;
   auto* scan_cmd = add_scan(app, scan_args);
   auto* stats_cmd = add_stats(app, stats_args);
   auto* dupes_cmd = add_dupes(app, dupes_args);
   auto* info_cmd = add_info(app, info_args);
   auto* merge_cmd = add_merge(app, merge_args);
+  auto* report_cmd = add_report(app, report_args);
   auto* clips_cmd =
       app.add_subcommand("clips", "Prepare and check clip libraries for the looper's SD card (firmware/FORMAT.md)");
   clips_cmd->require_subcommand(1);
@@ -510,6 +547,7 @@ int run(int argc, char** argv) {
     if (*verify_cmd) return run_verify(verify_args);
     if (*stats_cmd) return run_stats(stats_args);
     if (*merge_cmd) return run_merge(merge_args);
+    if (*report_cmd) return run_report(report_args);
     if (*dupes_cmd) return run_dupes(dupes_args);
   } catch (const std::exception& e) {
     std::cerr << "midisift: " << e.what() << '\n';

@@ -658,6 +658,19 @@ std::string top_of(std::string_view column, std::string_view from, std::size_t t
 
 }  // namespace
 
+Counts count_rows(Database& db, std::string_view select) {
+  Statement s(db, select);
+  if (!s.read_only_single()) {
+    throw Error("refused a query that is not one read-only statement (database " + db.path().string() + ")");
+  }
+  Counts out;
+  while (s.step()) {
+    out.emplace_back(s.is_null(0) ? std::nullopt : std::optional<std::string>(s.text(0)),
+                     static_cast<std::uint64_t>(s.int64(1)));
+  }
+  return out;
+}
+
 CollectionStats collection_stats(Database& db, std::size_t top) {
   CollectionStats c;
   {

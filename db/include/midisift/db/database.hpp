@@ -131,6 +131,10 @@ void for_each_file_under(Database& db, std::string_view root, const std::functio
 /// (label, count) pairs, most frequent first unless said otherwise; no label for SQL NULL.
 using Counts = std::vector<std::pair<std::optional<std::string>, std::uint64_t>>;
 
+/// The rows of a two-column (label, count) SELECT, e.g. a histogram for `midisift report`; the label
+/// as text (no label for NULL). The statement must be read-only. Throws `Error`.
+[[nodiscard]] Counts count_rows(Database& db, std::string_view select);
+
 /// The overview `midisift stats` prints, from the views of db/SCHEMA.md (present files only).
 struct CollectionStats {
   std::uint64_t files = 0;          ///< present files
