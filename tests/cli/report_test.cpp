@@ -11,10 +11,6 @@
 #include "run_binary.hpp"
 #include "temp_dir.hpp"
 
-// GCC 12 reports a false -Wrestrict inside std::string's operator+ once inlined (GCC bug 105329).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wrestrict"
-#endif
 
 namespace midisift::cli {
 namespace {

@@ -3,11 +3,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-// GCC 12 reports a false -Wrestrict inside std::string's operator+ once inlined (GCC bug 105329);
-// this file builds many command lines that way.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wrestrict"
-#endif
 
 #include <filesystem>
 #include <fstream>
