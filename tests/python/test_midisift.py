@@ -218,3 +218,29 @@ def test_a_file_deleted_after_reading_stays_readable_and_one_deleted_before_is_a
     assert len(score.notes()) == 2, "a Score holds its bytes"
     with pytest.raises(FileNotFoundError):
         midisift.read(path)
+
+
+def test_ctrl_c_during_a_scan_commits_what_is_finished_and_the_next_scan_completes(tmp_path):
+    import _thread
+    import threading
+
+    folder = tmp_path / "many"
+    for i in range(4000):
+        sub = folder / f"{i // 500:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{i:05d}.mid").write_bytes(smf([note(0, 40 + i % 60, 90) + note(96, 40 + i % 60, 0, on=False)]))
+    db = tmp_path / "many.db"
+    timer = threading.Timer(0.15, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            midisift.scan(folder, db=db, jobs=1, progress=False)
+    finally:
+        timer.cancel()
+    connection = sqlite3.connect(db)
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = connection.execute("SELECT count(*) FROM files").fetchone()[0]
+    connection.close()
+    assert stored < 4000, "the interrupt came after the scan had finished: make the collection larger"
+    rest = midisift.scan(folder, db=db, progress=False)
+    assert rest["unchanged"] == stored and rest["files"] == 4000 - stored
