@@ -70,7 +70,7 @@ std::string_view hint_for(std::string_view message) {
 
 // Option checks whose messages read as people write ranges ("must be at least 1").
 CLI::Validator at_least(long long low) {
-  return CLI::Validator(
+  return {
       [low](std::string& s) -> std::string {
         try {
           std::size_t used = 0;
@@ -80,10 +80,10 @@ CLI::Validator at_least(long long low) {
         }
         return fmt::format("must be a whole number, at least {} (got '{}')", low, s);
       },
-      fmt::format("INT >= {}", low));
+      fmt::format("INT >= {}", low)};
 }
 CLI::Validator positive_seconds() {
-  return CLI::Validator(
+  return {
       [](std::string& s) -> std::string {
         try {
           std::size_t used = 0;
@@ -93,7 +93,7 @@ CLI::Validator positive_seconds() {
         }
         return fmt::format("must be a number of seconds greater than 0 (got '{}')", s);
       },
-      "SECONDS > 0");
+      "SECONDS > 0"};
 }
 
 // Levenshtein distance, for "did you mean".

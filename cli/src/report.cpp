@@ -64,8 +64,8 @@ struct Chart {
             {"y", std::move(y)},   {"type", std::move(type)},   {"labels", json::array()},
             {"datasets", json::array()}, {"horizontal", false}};
   }
-  Chart& labels(std::vector<std::string> l) {
-    spec["labels"] = std::move(l);
+  Chart& labels(const std::vector<std::string>& l) {
+    spec["labels"] = l;
     return *this;
   }
   Chart& dataset(const std::string& label, std::vector<double> data) {
@@ -419,9 +419,9 @@ void write_report(db::Database& database, const std::string& title, std::ostream
       "<p class=\"numbers\"><span><b>{}</b> files</span><span><b>{:.1f}</b> MB</span><span><b>{:.1f}</b> hours of "
       "music</span><span><b>{}</b> failed</span></p>\n",
       stats.files, stats.megabytes, stats.music_hours, failed);
-  if (!note.empty()) out << "<p class=\"note\" id=\"note\">" << html_escape(note) << "</p>\n";
-  out << "<main id=\"charts\"></main>\n" << tables << "\n";
-  out << "<script type=\"application/json\" id=\"midisift-data\">" << payload << "</script>\n<script>";
+  if (!note.empty()) out << R"(<p class="note" id="note">)" << html_escape(note) << "</p>\n";
+  out << R"(<main id="charts"></main>)" << '\n' << tables << "\n";
+  out << R"(<script type="application/json" id="midisift-data">)" << payload << "</script>\n<script>";
   for (std::size_t i = 0; i < detail::kChartJsPieces; ++i) out << detail::kChartJs[i];
   out << "</script>\n<script>" << kScript << "</script>\n</body></html>\n";
 #endif

@@ -77,7 +77,7 @@ std::optional<std::string> path_of(const py::object& source) {
 
 std::string bytes_of(const py::object& source) {
   if (py::isinstance<py::bytes>(source)) return source.cast<std::string>();
-  const py::buffer buffer = py::reinterpret_borrow<py::buffer>(source);
+  const auto buffer = py::reinterpret_borrow<py::buffer>(source);
   const py::buffer_info info = buffer.request();
   return {static_cast<const char*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize)};
 }
@@ -364,7 +364,8 @@ PYBIND11_MODULE(_core, m) {
       "midisift.MidiError", "Not a readable Standard MIDI File: .code (e.g. 'not_midi') and .offset (bytes).",
       PyExc_ValueError, nullptr);
   m.add_object("MidiError", py::handle(midi_error).inc_ref());
-  py::register_exception_translator([](std::exception_ptr p) {
+  // pybind11 takes void(*)(std::exception_ptr): the parameter is by value.
+  py::register_exception_translator([](std::exception_ptr p) {  // NOLINT(performance-unnecessary-value-param)
     try {
       if (p) std::rethrow_exception(p);
     } catch (const MidiError& e) {

@@ -63,7 +63,7 @@ fs::path scanned(const TempDir& dir) {
     test::make_songs(root, 60, 60);
     test::write_file(root / "bad.mid", {'n', 'o'});
   }
-  const auto db = dir.path() / "x.db";
+  auto db = dir.path() / "x.db";
   EXPECT_EQ(test::run_midisift("scan " + quoted(root) + " --db " + quoted(db) + " -q").status, 0);
   return db;
 }

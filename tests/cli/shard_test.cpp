@@ -36,7 +36,7 @@ using test::quoted;
 // before it is killed; without the corpus, 6,000 synthetic songs.
 fs::path collection(const TempDir& dir) {
   const fs::path corpus = MIDISIFT_CORPUS_DIR;
-  const auto root = dir.path() / "collection";
+  auto root = dir.path() / "collection";
   if (!fs::exists(corpus)) {
     std::cout << "no corpus at " << corpus << " (../shared/corpus): 6,000 synthetic songs\n";
     test::make_songs(root, 6000, 100);

@@ -49,7 +49,12 @@ TEST(Usage, BadUsageAlwaysExitsWith2) {
   const std::string file = quoted(dir.path() / "a.mid");
   const std::string card = " --out " + quoted(dir.path() / "card");
   for (const char* bars : {"8-5", "abc", "0-3", "3-", "2-4x"}) {
-    const auto r = run("clips export " + file + " --track 0 --bars " + bars + card);
+    std::string args = "clips export ";
+    args += file;
+    args += " --track 0 --bars ";
+    args += bars;
+    args += card;
+    const auto r = run(args);
     EXPECT_EQ(r.status, 2) << "--bars " << bars << ": " << r.out;
     EXPECT_TRUE(has(r, "--bars")) << r.out;
   }
@@ -153,7 +158,12 @@ TEST(Usage, TwoScansCreatingTheSameDatabaseAtOnceBothSucceed) {
     const auto db = dir.path() / ("x" + std::to_string(round) + ".db");
     const std::string scan = std::string(MIDISIFT_BINARY) + " scan " + quoted(dir.path() / "c") + " --db " +
                              quoted(db) + " -q";
-    const auto r = test::run_shell("(" + scan + "; echo \"first $?\") & (" + scan + "; echo \"second $?\") & wait");
+    std::string both = "(";
+    both += scan;
+    both += R"(; echo "first $?") & ()";
+    both += scan;
+    both += R"(; echo "second $?") & wait)";
+    const auto r = test::run_shell(both);
     EXPECT_TRUE(r.find("first 0") != std::string::npos && r.find("second 0") != std::string::npos) << r;
     EXPECT_EQ(test::query(db, "SELECT count(*) FROM files"), "40");
   }

@@ -225,12 +225,13 @@ def test_ctrl_c_during_a_scan_commits_what_is_finished_and_the_next_scan_complet
     import threading
 
     folder = tmp_path / "many"
-    for i in range(4000):
+    total = 20000
+    for i in range(total):
         sub = folder / f"{i // 500:02d}"
         sub.mkdir(parents=True, exist_ok=True)
         (sub / f"{i:05d}.mid").write_bytes(smf([note(0, 40 + i % 60, 90) + note(96, 40 + i % 60, 0, on=False)]))
     db = tmp_path / "many.db"
-    timer = threading.Timer(0.15, _thread.interrupt_main)
+    timer = threading.Timer(0.25, _thread.interrupt_main)
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -241,6 +242,6 @@ def test_ctrl_c_during_a_scan_commits_what_is_finished_and_the_next_scan_complet
     assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     stored = connection.execute("SELECT count(*) FROM files").fetchone()[0]
     connection.close()
-    assert stored < 4000, "the interrupt came after the scan had finished: make the collection larger"
+    assert stored < total, "the interrupt came after the scan had finished: make the collection larger"
     rest = midisift.scan(folder, db=db, progress=False)
-    assert rest["unchanged"] == stored and rest["files"] == 4000 - stored
+    assert rest["unchanged"] == stored and rest["files"] == total - stored
