@@ -68,6 +68,7 @@ CREATE INDEX loops_file ON loops (file_id);
 )sql",
     // 3: incremental scans (`missing_since`: a scan of a folder no longer finds a file it listed
     // before; the row stays, with its facts, until the file comes back) and the views of SCHEMA.md.
+    // (`file_overview` is created by version 5, which replaces the one version 3 made.)
     R"sql(
 CREATE VIEW present_files AS SELECT * FROM files WHERE missing_since IS NULL;
 CREATE VIEW byte_duplicates AS
@@ -79,23 +80,6 @@ CREATE VIEW musical_duplicates AS
   FROM present_files
   WHERE fingerprint IN (SELECT fingerprint FROM present_files WHERE fingerprint IS NOT NULL AND notes > 0
                         GROUP BY fingerprint HAVING count(DISTINCT md5) > 1);
-CREATE VIEW file_overview AS
-  SELECT id AS file_id, path, status, format, tracks, duration_seconds, notes,
-         CASE WHEN estimated_key_tonic IS NULL THEN NULL
-              ELSE rtrim(substr('C C#D D#E F F#G G#A A#B ', estimated_key_tonic * 2 + 1, 2)) || ' ' || estimated_key_mode
-         END AS estimated_key,
-         key_signature,
-         coalesce(tempo_mean_bpm, initial_bpm) AS tempo_bpm,
-         CASE WHEN coalesce(tempo_mean_bpm, initial_bpm) IS NULL THEN NULL
-              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 60 THEN 'below 60'
-              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 90 THEN '60-90'
-              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 120 THEN '90-120'
-              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 150 THEN '120-150'
-              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 180 THEN '150-180'
-              ELSE '180 and above' END AS tempo_band,
-         coalesce(time_signature, '4/4 (assumed)') AS time_signature,
-         gm_families, md5, fingerprint
-  FROM present_files;
 CREATE VIEW failures AS
   SELECT id AS file_id, path, error_code, error, size_bytes FROM present_files WHERE status = 'failed';
 CREATE VIEW repairs AS
