@@ -2,6 +2,7 @@
 // console error, no network request, and what the page says about empty or all-failed collections.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,12 +23,21 @@ using test::TempDir;
 // The page as a file: URL, quoted for the shell.
 std::string file_url(const fs::path& page) { return test::quoted(fs::path("file://" + page.string())); }
 
+// Chromium with a profile of its own in the system temp folder: tests running at once (ctest -j)
+// never share one, and nothing depends on $HOME.
+std::string chromium() {
+  static const TempDir profile;
+  static std::atomic<int> runs{0};
+  return "chromium --headless=new --no-sandbox --disable-gpu --user-data-dir=" +
+         quoted(profile.path() / std::to_string(runs++)) + " ";
+}
+
 bool have_chromium() { return test::run_shell("command -v chromium && echo found").find("found") != std::string::npos; }
 
 // The attributes the page's script leaves on <body> once it has drawn (data-charts, data-drawn,
 // data-blank, data-errors, data-done), from the DOM Chromium rendered. `extra`: more flags.
 std::string rendered_body(const fs::path& page, const std::string& extra = "") {
-  const auto dom = test::run_shell("chromium --headless=new --no-sandbox --disable-gpu --virtual-time-budget=15000 " +
+  const auto dom = test::run_shell(chromium() + "--virtual-time-budget=15000 " +
                                    extra + " --dump-dom " + file_url(page) + " 2>/dev/null");
   const auto at = dom.find("<body");
   return at == std::string::npos ? "no <body> in: " + dom.substr(0, 400) : dom.substr(at, dom.find('>', at) - at);
@@ -97,7 +107,7 @@ TEST(Report, EveryChartIsDrawnOfflineWithoutAConsoleError) {
   EXPECT_EQ(attribute(offline, "data-drawn"), attribute(body, "data-drawn")) << offline;
   // A screenshot for people, in the build folder.
   const auto png = fs::path(MIDISIFT_BUILD_DIR) / "report.png";
-  (void)test::run_shell("chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=15000 "
+  (void)test::run_shell(chromium() + "--hide-scrollbars --virtual-time-budget=15000 "
                         "--window-size=1000,7400 --screenshot=" + quoted(png) + " " + file_url(page));
   EXPECT_GT(fs::exists(png) ? fs::file_size(png) : 0, 50'000U) << png;
   std::cout << "report " << fs::file_size(page) / 1024 << " KB, " << charts << " charts; screenshot " << png << "\n";
