@@ -115,6 +115,30 @@ CREATE VIEW file_overview AS
          gm_families, md5, fingerprint
   FROM present_files;
 )sql",
+    // 6: the windowed key and the chords per beat (libanalyze/include/midisift/analyze/music.hpp).
+    R"sql(
+CREATE TABLE key_regions (
+  file_id       INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  start_bar     INTEGER NOT NULL,
+  start_tick    INTEGER NOT NULL,
+  start_seconds REAL    NOT NULL,
+  key           TEXT    NOT NULL,
+  tonic         INTEGER NOT NULL,
+  mode          TEXT    NOT NULL,
+  confidence    REAL    NOT NULL
+);
+CREATE INDEX key_regions_file ON key_regions (file_id);
+CREATE TABLE chords (
+  file_id       INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  start_tick    INTEGER NOT NULL,
+  start_seconds REAL    NOT NULL,
+  label         TEXT    NOT NULL,
+  root          INTEGER,
+  quality       TEXT,
+  bass          INTEGER
+);
+CREATE INDEX chords_file ON chords (file_id);
+)sql",
 };
 
 // Columns renamed by a schema version: applied to databases that have the column under its old
@@ -435,6 +459,14 @@ struct Writer::Impl {
                         "INSERT INTO loops (file_id, track, start_bar, bars, repeats, start_tick, end_tick, notes, "
                         "exact, drum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         true};
+  Statement insert_key_region{db,
+                              "INSERT INTO key_regions (file_id, start_bar, start_tick, start_seconds, key, tonic, "
+                              "mode, confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                              true};
+  Statement insert_chord{db,
+                         "INSERT INTO chords (file_id, start_tick, start_seconds, label, root, quality, bass) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         true};
 
   Impl(Database& d, std::size_t size, std::chrono::milliseconds age)
       : db(d), batch_size(size == 0 ? 1 : size), max_batch_age(age) {}
@@ -450,7 +482,7 @@ struct Writer::Impl {
                        pending, committed);
     broken = true;
     for (Statement* s : {&mark_missing_id, &mark_missing_path, &remove, &insert_file, &insert_diag,
-                         &insert_instrument, &insert_loop}) {
+                         &insert_instrument, &insert_loop, &insert_key_region, &insert_chord}) {
       s->reset();
     }
     batch.reset();  // ROLLBACK
@@ -566,6 +598,35 @@ void Writer::add(const scan::FileResult& r) {
       s.bind(9, i64(l.exact ? 1 : 0));
       s.bind(10, i64(l.drum ? 1 : 0));
       w.run(s, "inserting a loop candidate", r.path);
+    }
+    for (const auto& k : r.music->key_regions) {
+      auto& s = w.insert_key_region;
+      s.bind(1, file_id);
+      s.bind(2, i64(k.start_bar));
+      s.bind(3, i64(k.start_tick));
+      s.bind(4, k.start_seconds);
+      s.bind(5, analyze::key_name(k.key));
+      s.bind(6, i64(k.key.tonic));
+      s.bind(7, analyze::to_string(k.key.mode));
+      s.bind(8, k.confidence);
+      w.run(s, "inserting a key region", r.path);
+    }
+    for (const auto& c : r.music->chords) {
+      auto& s = w.insert_chord;
+      s.bind(1, file_id);
+      s.bind(2, i64(c.start_tick));
+      s.bind(3, c.start_seconds);
+      s.bind(4, std::string_view(analyze::chord_label(c.chord)));
+      if (c.chord) {
+        s.bind(5, i64(c.chord->root));
+        s.bind(6, analyze::to_string(c.chord->quality));
+        s.bind(7, i64(c.chord->bass));
+      } else {
+        s.bind_null(5);
+        s.bind_null(6);
+        s.bind_null(7);
+      }
+      w.run(s, "inserting a chord", r.path);
     }
   }
   for (const auto& d : r.diagnostics) {
@@ -793,7 +854,13 @@ MergeSummary merge(Database& into, const std::filesystem::path& shard) {
         "JOIN shard.files s ON s.id = i.file_id JOIN main.files f ON f.path = s.path;"
         "INSERT INTO main.loops (file_id, track, start_bar, bars, repeats, start_tick, end_tick, notes, exact, drum) "
         "SELECT f.id, l.track, l.start_bar, l.bars, l.repeats, l.start_tick, l.end_tick, l.notes, l.exact, l.drum "
-        "FROM shard.loops l JOIN shard.files s ON s.id = l.file_id JOIN main.files f ON f.path = s.path;");
+        "FROM shard.loops l JOIN shard.files s ON s.id = l.file_id JOIN main.files f ON f.path = s.path;"
+        "INSERT INTO main.key_regions (file_id, start_bar, start_tick, start_seconds, key, tonic, mode, confidence) "
+        "SELECT f.id, k.start_bar, k.start_tick, k.start_seconds, k.key, k.tonic, k.mode, k.confidence "
+        "FROM shard.key_regions k JOIN shard.files s ON s.id = k.file_id JOIN main.files f ON f.path = s.path;"
+        "INSERT INTO main.chords (file_id, start_tick, start_seconds, label, root, quality, bass) "
+        "SELECT f.id, c.start_tick, c.start_seconds, c.label, c.root, c.quality, c.bass "
+        "FROM shard.chords c JOIN shard.files s ON s.id = c.file_id JOIN main.files f ON f.path = s.path;");
     t.commit();
   } catch (...) {
     sqlite3_exec(Access::handle(into), "DETACH DATABASE shard", nullptr, nullptr, nullptr);

@@ -24,13 +24,40 @@ constexpr Profiles kAardenEssen{
     {17.7661, 0.145624, 14.9265, 0.160186, 19.8049, 11.3587, 0.291248, 22.062, 0.145624, 8.15494, 0.232998, 4.95122},
     {18.2648, 0.737619, 14.0499, 16.8599, 0.702494, 14.4362, 0.702494, 18.6161, 4.56621, 1.93186, 7.37619, 1.75623}};
 
+constexpr Profiles kAlbrechtShanahan{
+    {0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081},
+    {0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052}};
+constexpr Profiles kBellmanBudge{
+    {16.80, 0.86, 12.95, 1.41, 13.49, 11.93, 1.25, 20.28, 1.80, 8.04, 0.62, 10.57},
+    {18.16, 0.69, 12.99, 13.34, 1.07, 11.15, 1.38, 21.07, 7.49, 1.53, 0.92, 10.21}};
+
 const Profiles& profiles_of(KeyProfile p) noexcept {
   switch (p) {
     case KeyProfile::KrumhanslKessler: return kKrumhanslKessler;
     case KeyProfile::Temperley: return kTemperley;
     case KeyProfile::AardenEssen: return kAardenEssen;
+    case KeyProfile::AlbrechtShanahan: return kAlbrechtShanahan;
+    case KeyProfile::BellmanBudge: return kBellmanBudge;
   }
   return kKrumhanslKessler;
+}
+
+// Weights of estimate_key(const KeyEvidence&) (see its docstring) and the softmax temperature.
+constexpr double kOpeningWeight = 0.1, kEndingWeight = 0.2, kFinalBassWeight = 0.1, kKeySignatureWeight = 0.3;
+constexpr double kTemperature = 0.1;
+constexpr double kChangePenalty = 1.0;
+
+// Softmax probability of index `i` among `scores` at kTemperature.
+double softmax_at(const std::array<double, 24>& scores, std::size_t i) noexcept {
+  const double top = *std::max_element(scores.begin(), scores.end());
+  double sum = 0;
+  for (const double x : scores) sum += std::exp((x - top) / kTemperature);
+  return std::exp((scores[i] - top) / kTemperature) / sum;
+}
+
+bool flat(std::span<const double, 12> profile) noexcept {
+  const auto [lo, hi] = std::minmax_element(profile.begin(), profile.end());
+  return !(*hi > *lo);
 }
 
 // Pearson correlation of x with y rotated so that y[0] lines up with x[tonic].
@@ -57,6 +84,145 @@ double correlation(std::span<const double, 12> x, const std::array<double, 12>& 
 
 std::string_view to_string(Mode m) noexcept { return m == Mode::Major ? "major" : "minor"; }
 
+std::string_view to_string(KeyProfile p) noexcept {
+  switch (p) {
+    case KeyProfile::KrumhanslKessler: return "Krumhansl-Kessler";
+    case KeyProfile::Temperley: return "Temperley";
+    case KeyProfile::AardenEssen: return "Aarden-Essen";
+    case KeyProfile::AlbrechtShanahan: return "Albrecht-Shanahan";
+    case KeyProfile::BellmanBudge: return "Bellman-Budge";
+  }
+  return "?";
+}
+
+std::array<double, 24> key_scores(std::span<const double, 12> profile) noexcept {
+  // The mean of Pearson correlations with several profiles is one dot product: with x centred,
+  // mean_p r_p = x . (mean_p of the centred, unit-length profile p) / |x|. The 24 combined and
+  // rotated templates are computed once.
+  struct Templates {
+    std::array<std::array<double, 12>, 24> t{};
+  };
+  static const Templates templates = [] {
+    Templates out;
+    for (const KeyProfile kp : kKeyProfiles) {
+      const Profiles& p = profiles_of(kp);
+      for (int mode = 0; mode < 2; ++mode) {
+        const auto& y = mode == 0 ? p.major : p.minor;
+        double mean = 0;
+        for (const double v : y) mean += v;
+        mean /= 12;
+        double norm = 0;
+        for (const double v : y) norm += (v - mean) * (v - mean);
+        norm = std::sqrt(norm);
+        for (std::size_t tonic = 0; tonic < 12; ++tonic) {
+          for (std::size_t i = 0; i < 12; ++i) {
+            // y[i] lines up with the pitch class tonic + i.
+            out.t[static_cast<std::size_t>(mode) * 12 + tonic][(tonic + i) % 12] +=
+                (y[i] - mean) / norm / static_cast<double>(kKeyProfiles.size());
+          }
+        }
+      }
+    }
+    return out;
+  }();
+  std::array<double, 24> out{};
+  if (flat(profile)) return out;
+  double mean = 0;
+  for (const double v : profile) mean += v;
+  mean /= 12;
+  std::array<double, 12> x{};
+  double norm = 0;
+  for (std::size_t i = 0; i < 12; ++i) {
+    x[i] = profile[i] - mean;
+    norm += x[i] * x[i];
+  }
+  norm = std::sqrt(norm);
+  for (std::size_t k = 0; k < 24; ++k) {
+    double dot = 0;
+    for (std::size_t i = 0; i < 12; ++i) dot += x[i] * templates.t[k][i];
+    out[k] = dot / norm;
+  }
+  return out;
+}
+
+std::optional<KeyEstimate> estimate_key(const KeyEvidence& e) noexcept {
+  if (flat(e.profile)) return std::nullopt;
+  const std::array<double, 24> whole = key_scores(e.profile);
+  const std::array<double, 24> opening = key_scores(e.opening);
+  const std::array<double, 24> ending = key_scores(e.ending);
+  std::array<double, 24> score{};
+  for (std::size_t i = 0; i < 24; ++i) {
+    const Key k = key_at(i);
+    score[i] = whole[i] + kOpeningWeight * opening[i] + kEndingWeight * ending[i];
+    if (e.final_bass && *e.final_bass % 12 == k.tonic) score[i] += kFinalBassWeight;
+    if (e.key_signature_sharps && *e.key_signature_sharps != 0 && *e.key_signature_sharps >= -7 &&
+        *e.key_signature_sharps <= 7) {
+      // Both the major key the signature names and its relative minor.
+      const int major = ((*e.key_signature_sharps * 7) % 12 + 12) % 12;
+      if ((k.mode == Mode::Major && k.tonic == major) || (k.mode == Mode::Minor && k.tonic == (major + 9) % 12)) {
+        score[i] += kKeySignatureWeight;
+      }
+    }
+  }
+  std::size_t best = 0, second = 1;
+  if (score[second] > score[best]) std::swap(best, second);
+  for (std::size_t i = 2; i < 24; ++i) {
+    if (score[i] > score[best]) {
+      second = best;
+      best = i;
+    } else if (score[i] > score[second]) {
+      second = i;
+    }
+  }
+  return KeyEstimate{key_at(best), whole[best], key_at(second), whole[second], softmax_at(score, best)};
+}
+
+std::pmr::vector<KeySegment> key_segments(std::span<const std::array<double, 12>> windows,
+                                          std::pmr::memory_resource* mr) {
+  std::pmr::vector<KeySegment> out(mr);
+  const std::size_t n = windows.size();
+  if (std::all_of(windows.begin(), windows.end(), [](const auto& w) { return flat(w); })) return out;
+  // Viterbi: best[w][k] = score[w][k] + max(best[w-1][k], max_j best[w-1][j] - penalty). Only the
+  // back-pointers are kept per window (24 bytes); the scores are recomputed where needed.
+  std::pmr::vector<std::array<std::uint8_t, 24>> from(n, std::array<std::uint8_t, 24>{}, mr);
+  std::array<double, 24> best = key_scores(windows[0]);
+  for (std::size_t w = 1; w < n; ++w) {
+    const std::array<double, 24> score = key_scores(windows[w]);
+    const auto top = static_cast<std::size_t>(std::max_element(best.begin(), best.end()) - best.begin());
+    std::array<double, 24> next{};
+    for (std::size_t k = 0; k < 24; ++k) {
+      const double stay = best[k], change = best[top] - kChangePenalty;
+      from[w][k] = static_cast<std::uint8_t>(stay >= change ? k : top);
+      next[k] = std::max(stay, change) + score[k];
+    }
+    best = next;
+  }
+  // Backtrace into from[w][0] (each window's key), then the segments.
+  std::uint8_t key = static_cast<std::uint8_t>(std::max_element(best.begin(), best.end()) - best.begin());
+  for (std::size_t w = n; w-- > 0;) {
+    const std::uint8_t previous = w > 0 ? from[w][key] : 0;
+    from[w][0] = key;
+    key = previous;
+  }
+  double sum = 0;
+  std::size_t count = 0;
+  for (std::size_t w = 0; w < n; ++w) {
+    const std::uint8_t k = from[w][0];
+    if (w == 0 || k != from[w - 1][0]) {
+      if (!out.empty()) out.back().confidence = count > 0 ? sum / static_cast<double>(count) : 0.0;
+      out.push_back({static_cast<std::uint32_t>(w), key_at(k), 0.0});
+      sum = 0;
+      count = 0;
+    }
+    if (!flat(windows[w])) {
+      sum += softmax_at(key_scores(windows[w]), k);
+      ++count;
+    }
+  }
+  out.back().confidence = count > 0 ? sum / static_cast<double>(count) : 0.0;
+  return out;
+}
+
 std::string_view key_name(Key k) noexcept {
   static constexpr std::string_view kMajor[] = {"C major",  "Db major", "D major",  "Eb major", "E major",  "F major",
                                                 "F# major", "G major",  "Ab major", "A major",  "Bb major", "B major"};
@@ -64,6 +230,7 @@ std::string_view key_name(Key k) noexcept {
                                                 "F# minor", "G minor",  "G# minor", "A minor",  "Bb minor", "B minor"};
   return k.mode == Mode::Major ? kMajor[k.tonic % 12] : kMinor[k.tonic % 12];
 }
+
 
 std::optional<KeyEstimate> estimate_key(std::span<const double, 12> profile, KeyProfile profiles) noexcept {
   const double lo = *std::min_element(profile.begin(), profile.end());
@@ -73,6 +240,7 @@ std::optional<KeyEstimate> estimate_key(std::span<const double, 12> profile, Key
   KeyEstimate best{};
   best.correlation = -2.0;
   best.runner_up_correlation = -2.0;
+  std::array<double, 24> all{};
   for (int mode = 0; mode < 2; ++mode) {
     for (int tonic = 0; tonic < 12; ++tonic) {
       const double r = correlation(profile, mode == 0 ? p.major : p.minor, tonic);
@@ -86,17 +254,19 @@ std::optional<KeyEstimate> estimate_key(std::span<const double, 12> profile, Key
         best.runner_up = k;
         best.runner_up_correlation = r;
       }
+      all[key_index(k)] = r;
     }
   }
+  best.confidence = softmax_at(all, key_index(best.key));
   return best;
 }
 
-std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr) {
+std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr,
+                                            TempoPrior tempo_prior) {
   constexpr double kMerge = 0.030;     // onsets closer than this are one onset (a chord, a flam)
   constexpr int kMaxLagMs = 2000;      // 2P at 60 BPM
   constexpr double kMinBpm = 40, kMaxBpm = 240;
   constexpr double kTolerance = 0.04;  // +- 4 % around each candidate lag
-  constexpr double kPriorBpm = 120, kPriorOctaves = 1.0;
   constexpr double kGridStep = 1.005;
 
   // Merge near-simultaneous onsets; times in whole milliseconds.
@@ -137,7 +307,7 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
     std::size_t lo = 1, hi = 0;  // empty when hi < lo
   };
   struct Grid {
-    std::vector<double> bpm, prior;
+    std::vector<double> bpm;
     std::vector<Window> p1, p2;
   };
   static const Grid grid = [] {
@@ -150,9 +320,7 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
     };
     Grid g;
     for (double bpm = kMinBpm; bpm <= kMaxBpm; bpm *= kGridStep) {
-      const double octaves = std::log2(bpm / kPriorBpm) / kPriorOctaves;
       g.bpm.push_back(bpm);
-      g.prior.push_back(std::exp(-0.5 * octaves * octaves));
       g.p1.push_back(window(60000.0 / bpm));
       g.p2.push_back(window(120000.0 / bpm));
     }
@@ -169,7 +337,8 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
   };
   std::pmr::vector<Candidate> cands(grid.bpm.size(), Candidate{}, mr);
   for (std::size_t i = 0; i < cands.size(); ++i) {
-    cands[i] = {grid.bpm[i], (mass(grid.p1[i]) + 0.5 * mass(grid.p2[i])) * grid.prior[i]};
+    const double octaves = std::log2(grid.bpm[i] / tempo_prior.bpm) / tempo_prior.octaves;
+    cands[i] = {grid.bpm[i], (mass(grid.p1[i]) + 0.5 * mass(grid.p2[i])) * std::exp(-0.5 * octaves * octaves)};
   }
   const auto best = std::max_element(cands.begin(), cands.end(),
                                      [](const Candidate& a, const Candidate& b) { return a.score < b.score; });

@@ -205,6 +205,69 @@ std::pmr::string join_lyrics(std::pmr::vector<Syllable>& lyrics, std::pmr::vecto
   return out;
 }
 
+// The evidence of estimate_key(const KeyEvidence&): windows of four quarter notes (at SMPTE
+// division, of 2 s) at both ends, the final sonority within an eighth note of the last onset.
+KeyEvidence key_evidence(std::span<const Note> notes, const std::array<double, 12>& profile, std::uint16_t ppq,
+                         double sec_per_tick, const std::optional<KeySignature>& signature) {
+  KeyEvidence e;
+  e.profile = profile;
+  if (signature) e.key_signature_sharps = signature->sharps;
+  std::uint32_t quarter = ppq;
+  if (ppq == 0) quarter = sec_per_tick > 0 ? static_cast<std::uint32_t>(std::clamp(0.5 / sec_per_tick, 1.0, 1e9)) : 1;
+  const std::uint64_t window = std::uint64_t{quarter} * 4;
+  std::optional<std::uint32_t> first_onset, last_onset;
+  std::uint32_t last_end = 0;
+  for (const auto& n : notes) {
+    if (n.drum()) continue;
+    if (!first_onset) first_onset = n.onset;
+    last_onset = n.onset;
+    last_end = std::max(last_end, n.end);
+  }
+  if (!first_onset) return e;
+  const std::uint64_t open_until = *first_onset + window;
+  const std::uint64_t end_from = last_end > window ? last_end - window : 0;
+  const std::uint32_t final_from = *last_onset > quarter / 2 ? *last_onset - quarter / 2 : 0;
+  std::uint8_t lowest = 128;
+  for (const auto& n : notes) {
+    if (n.drum()) continue;
+    const std::size_t pc = n.pitch % 12;
+    if (n.onset < open_until) e.opening[pc] += static_cast<double>(std::min<std::uint64_t>(n.end, open_until) - n.onset);
+    if (n.end > end_from) e.ending[pc] += static_cast<double>(n.end - std::max<std::uint64_t>(n.onset, end_from));
+    if (n.onset >= final_from) lowest = std::min(lowest, n.pitch);
+  }
+  if (lowest < 128) e.final_bass = static_cast<std::uint8_t>(lowest % 12);
+  return e;
+}
+
+// The windowed key of the file, 8 bars a window (see MusicalFacts::key_regions).
+void key_regions(std::span<const Note> notes, std::span<const std::uint32_t> bars, const TempoMap& tempo_map,
+                 std::pmr::memory_resource* mr, MusicalFacts& m) {
+  constexpr std::size_t kBarsPerWindow = 8;
+  if (bars.empty()) return;
+  const std::size_t n_windows = (bars.size() + kBarsPerWindow - 1) / kBarsPerWindow;
+  // Memory in proportion to the notes: a few notes spread over a huge bar grid get no regions.
+  if (n_windows > notes.size() + 1) return;
+  std::pmr::vector<std::array<double, 12>> windows(n_windows, std::array<double, 12>{}, mr);
+  auto window_start = [&](std::size_t w) { return bars[w * kBarsPerWindow]; };
+  std::size_t bar = 0;  // a forward cursor: notes come in onset order
+  for (const auto& n : notes) {
+    if (n.drum() || n.end <= n.onset) continue;
+    // The window of the onset, then each window the note sounds in.
+    while (bar + 1 < bars.size() && bars[bar + 1] <= n.onset) ++bar;
+    for (std::size_t w = bar / kBarsPerWindow; w < n_windows; ++w) {
+      const std::uint32_t lo = std::max(n.onset, window_start(w));
+      const std::uint32_t hi = w + 1 < n_windows ? std::min(n.end, window_start(w + 1)) : n.end;
+      if (hi > lo) windows[w][n.pitch % 12] += static_cast<double>(hi - lo);
+      if (w + 1 >= n_windows || n.end <= window_start(w + 1)) break;
+    }
+  }
+  for (const auto& seg : key_segments(windows, mr)) {
+    const auto first_bar = static_cast<std::uint32_t>(seg.start_window * kBarsPerWindow);
+    m.key_regions.push_back({first_bar, bars[first_bar], tempo_map.seconds(bars[first_bar]), seg.key, seg.confidence});
+  }
+  if (!m.key_regions.empty()) m.key_changes = static_cast<std::uint32_t>(m.key_regions.size() - 1);
+}
+
 }  // namespace
 
 MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::pmr::memory_resource* mr) {
@@ -391,8 +454,24 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   if (std::all_of(profile.begin(), profile.end(), [](double x) { return x == 0.0; })) {
     for (std::size_t c = 0; c < 12; ++c) profile[c] = m.pitch_class_histogram[c];
   }
-  m.estimated_key = estimate_key(profile, KeyProfile::Temperley);
   if (sec_per_tick > 0) m.estimated_tempo = estimate_tempo(onsets, mr);
+  m.estimated_key = estimate_key(key_evidence(notes, profile, ppq, sec_per_tick, m.key_signature));
+  m.nomml = nomml_per_track(notes, n_tracks, ppq, mr);
+  m.expressive = expressive(m.nomml, notes);
+  {
+    const TimeSignature ts = m.time_signature.value_or(TimeSignature{});
+    const bool compound = compound_meter(ts);
+    const unsigned beats_per_bar = compound ? ts.numerator / 3U : ts.numerator;
+    auto levels = [&](double bpm, bool from_meter) {
+      return MusicalFacts::BeatTempo{bpm, bpm / (beats_per_bar % 3 == 0 ? 3.0 : 2.0), bpm * (compound ? 3.0 : 2.0),
+                                     from_meter};
+    };
+    if (m.expressive == false && m.tempo_mean_bpm) {
+      m.beat_tempo = levels(*m.tempo_mean_bpm * ts.denominator / 4.0 / (compound ? 3.0 : 1.0), true);
+    } else if (m.estimated_tempo) {
+      m.beat_tempo = levels(m.estimated_tempo->bpm, false);
+    }
+  }
 
   const TimeSignature first_ts = m.time_signature.value_or(TimeSignature{});
   PolyphonyStats poly;
@@ -404,7 +483,18 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   m.fingerprint = fingerprint(notes, ppq, mr);
   if (metrical && !notes.empty()) {
     const MeterMap meter(smf, facts.end_tick, mr);
-    if (meter.complete()) m.loops = find_loops(notes, meter.bars(), ppq, mr);
+    if (meter.complete()) {
+      m.loops = find_loops(notes, meter.bars(), ppq, mr);
+      key_regions(notes, meter.bars(), tempo_map, mr, m);
+      // Chords only where the bar grid follows the music (a quantised file), at most two beats a
+      // note (and 64 more): memory in proportion to the input.
+      if (m.expressive == false) {
+        const auto beats = beat_ticks(meter, ppq, facts.end_tick, mr, 2 * notes.size() + 64);
+        for (const auto& c : chord_segments(notes, beats, facts.end_tick, mr)) {
+          m.chords.push_back({c.start_tick, tempo_map.seconds(c.start_tick), c.chord});
+        }
+      }
+    }
   }
   return m;
 }

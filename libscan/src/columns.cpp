@@ -304,6 +304,44 @@ constexpr Column kColumns[] = {
      "of the \"Words\" track or after an `@K` header; `\\` starts a paragraph, `/` a line); NULL without any",
      [](const R& r) { return r.music ? text_or_null(r.music->lyrics) : Value{}; },
      [](const R& r) { return one_line(r.music->lyrics, 72); }},
+
+    // Schema 6: key with evidence beyond the profile, key regions, the counted beat, NOMML, chords.
+    {"estimated_key_probability", Real, "", 6, "0-1",
+     "probability that `estimated_key_*` is right: softmax of the 24 keys' scores (calibrated on ASAP: "
+     "tests/analyze/asap_test.cpp)",
+     [](const R& r) { return estimated_key(r, [](const auto& k) { return k.confidence; }); }},
+    {"key_changes", Integer, "", 6, "changes",
+     "key changes of the windowed key (8-bar windows, Viterbi over 24 keys): rows in `key_regions` - 1; NULL "
+     "without notes or a bar grid",
+     music<&MusicalFacts::key_changes>},
+    {"beat_bpm", Real, "", 6, "BPM",
+     "tempo at the counted beat: from the time signature and tempo map of a quantised file (the denominator's "
+     "note, the dotted beat of 6/8, 9/8, 12/8), else `estimated_bpm`",
+     [](const R& r) { return r.music && r.music->beat_tempo ? v(r.music->beat_tempo->bpm) : Value{}; }},
+    {"beat_bpm_above", Real, "", 6, "BPM", "tempo of the metrical level above the beat (half bar or bar)",
+     [](const R& r) { return r.music && r.music->beat_tempo ? v(r.music->beat_tempo->above_bpm) : Value{}; }},
+    {"beat_bpm_below", Real, "", 6, "BPM", "tempo of the level below the beat (its subdivision: x2, x3 compound)",
+     [](const R& r) { return r.music && r.music->beat_tempo ? v(r.music->beat_tempo->below_bpm) : Value{}; }},
+    {"beat_bpm_source", Text, "", 6, "", "`meter` (time signature and tempo map) or `onsets` (`estimated_bpm`)",
+     [](const R& r) {
+       return r.music && r.music->beat_tempo ? Value(std::string(r.music->beat_tempo->from_meter ? "meter" : "onsets"))
+                                             : Value{};
+     }},
+    {"nomml", Json, "", 6, "metric level 0-12",
+     "note onset median metric level per track (GigaMIDI, Lee et al. 2025), `null` for a track without notes: "
+     "0 = quarter-note grid ... 11 = 256th notes, 12 = off every grid",
+     [](const R& r) {
+       if (!r.music || r.music->nomml.empty()) return Value{};
+       auto a = nlohmann::json::array();
+       for (const auto& x : r.music->nomml) a.push_back(x ? nlohmann::json(*x) : nlohmann::json(nullptr));
+       return Value(json_array(a));
+     }},
+    {"expressive", Integer, "", 6, "0/1",
+     "1: an expressive performance (tracks with NOMML 12 hold most notes), 0: a quantised sequence; NULL without "
+     "notes or a ppq grid",
+     music<&MusicalFacts::expressive>},
+    {"chord_count", Integer, "", 6, "rows", "rows in `chords` (chord per beat, runs of one label merged)",
+     [](const R& r) { return r.music ? v(r.music->chords.size()) : Value{}; }},
 };
 
 // Columns are only ever appended, so a database created new and one migrated step by step have
@@ -395,6 +433,27 @@ nlohmann::json to_json(const FileResult& r) {
   }
   j["instruments"] = std::move(instruments);
   j["loops"] = std::move(loops);
+  auto regions = nlohmann::json::array();
+  auto chords = nlohmann::json::array();
+  if (r.music) {
+    for (const auto& k : r.music->key_regions) {
+      regions.push_back({{"start_bar", k.start_bar},
+                         {"start_tick", k.start_tick},
+                         {"start_seconds", k.start_seconds},
+                         {"key", analyze::key_name(k.key)},
+                         {"confidence", k.confidence}});
+    }
+    for (const auto& c : r.music->chords) {
+      chords.push_back({{"start_tick", c.start_tick},
+                        {"start_seconds", c.start_seconds},
+                        {"label", analyze::chord_label(c.chord)},
+                        {"root", c.chord ? nlohmann::json(c.chord->root) : nlohmann::json(nullptr)},
+                        {"quality", c.chord ? nlohmann::json(analyze::to_string(c.chord->quality)) : nlohmann::json(nullptr)},
+                        {"bass", c.chord ? nlohmann::json(c.chord->bass) : nlohmann::json(nullptr)}});
+    }
+  }
+  j["key_regions"] = std::move(regions);
+  j["chords"] = std::move(chords);
   auto diags = nlohmann::json::array();
   for (const auto& d : r.diagnostics) {
     diags.push_back({{"code", parse::to_string(d.code)},
@@ -421,8 +480,31 @@ std::string to_text(const FileResult& r) {
   }
   if (r.music && r.music->estimated_key) {
     const auto& k = *r.music->estimated_key;
-    line("estimated_key", fmt::format("{} (r = {:.3f}; runner-up {}, r = {:.3f})", analyze::key_name(k.key),
-                                      k.correlation, analyze::key_name(k.runner_up), k.runner_up_correlation));
+    line("estimated_key", fmt::format("{} (p = {:.2f}, r = {:.3f}; runner-up {}, r = {:.3f})",
+                                      analyze::key_name(k.key), k.confidence, k.correlation,
+                                      analyze::key_name(k.runner_up), k.runner_up_correlation));
+  }
+  if (r.music && r.music->key_regions.size() > 1) {
+    std::string regions;
+    for (const auto& k : r.music->key_regions) {
+      if (!regions.empty()) regions += ", ";
+      regions += fmt::format("{} from bar {}", analyze::key_name(k.key), k.start_bar + 1);
+    }
+    line("key_regions", regions);
+  }
+  if (r.music && !r.music->chords.empty()) {
+    std::string chords;
+    std::size_t shown = 0;
+    for (const auto& c : r.music->chords) {
+      if (shown == 16) {
+        chords += fmt::format(" ... ({} in all)", r.music->chords.size());
+        break;
+      }
+      if (!chords.empty()) chords += ' ';
+      chords += analyze::chord_label(c.chord);
+      ++shown;
+    }
+    line("chords", chords);
   }
   if (r.music) {
     for (const auto& u : r.music->instruments) {

@@ -74,22 +74,42 @@ double mirex(Key est, Key ref) {
   return 0.0;
 }
 
-struct Scores {
-  int performances = 0, tempo_estimated = 0, key_estimated = 0;
-  int acc1 = 0, acc2 = 0;
-  double mirex_sum = 0;
-  int signature_correct = 0;
+// A figure over a set of files: sum and count.
+struct Figure {
+  double sum = 0;
+  int n = 0;
+  void add(double x) {
+    sum += x;
+    ++n;
+  }
+  [[nodiscard]] double mean() const { return n > 0 ? sum / n : 0.0; }
 };
 
-Scores evaluate(KeyProfile profile) {
-  Scores s;
+// The figures of one part of ASAP (development or held-out).
+struct Scores {
+  Figure key, key_kk, key_ae;    // MIREX over performances with a key: midisift, Krumhansl-Kessler, Aarden-Essen
+  Figure key_scores;             // MIREX over the scores (midi_score.mid), midisift
+  Figure acc1, acc2;             // tempo over performances (estimated_bpm)
+  Figure beat_acc1_scores;       // beat_bpm over the scores
+  Figure expressive;             // `expressive` right: scores quantised, performances expressive
+  std::array<Figure, 10> calibration;  // key exact (signature) by confidence decile, performances
+};
+
+// ASAP's development part and the held-out one: the composers from Schubert on, alphabetically
+// (Schubert, Schumann, Scriabin), kept aside while the estimators were written and scored once.
+bool held_out(const fs::path& file) {
+  return fs::relative(file, kAsap).begin()->string() >= "Schubert";
+}
+
+std::array<Scores, 2> evaluate() {
+  std::array<Scores, 2> parts;  // [0] development, [1] held-out
   parse::Arena arena;
   for (const auto& entry : fs::recursive_directory_iterator(kAsap)) {
     const fs::path& p = entry.path();
     const std::string name = p.filename().string();
     const std::string suffix = "_annotations.txt";
     if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-    if (name == "midi_score_annotations.txt") continue;  // scores, not performances
+    const bool score = name == "midi_score_annotations.txt";
     const fs::path midi = p.parent_path() / (name.substr(0, name.size() - suffix.size()) + ".mid");
     const auto ann = read_annotation(p);
     if (!ann || !fs::exists(midi)) continue;
@@ -99,32 +119,46 @@ Scores evaluate(KeyProfile profile) {
     arena.reset();
     const parse::Smf smf = parse::parse(file.bytes(), &arena);
     if (smf.failure()) continue;
-    ++s.performances;
+    Scores& s = parts[held_out(p) ? 1 : 0];
     const FileFacts facts = compute_facts(smf, &arena);
     const MusicalFacts music = analyze_music(smf, facts, &arena);
-    if (music.estimated_tempo) {
-      ++s.tempo_estimated;
-      const double r = music.estimated_tempo->bpm / ann->beat_bpm;
-      if (std::abs(r - 1) <= 0.04) ++s.acc1;
-      if (std::abs(r - 1) <= 0.04 || std::abs(r / 2 - 1) <= 0.04 || std::abs(r * 2 - 1) <= 0.04) ++s.acc2;
+    s.expressive.add(music.expressive == !score ? 1.0 : 0.0);
+    auto within = [](double r, double f) { return std::abs(r / f - 1) <= 0.04; };
+    if (score) {
+      const double r = music.beat_tempo ? music.beat_tempo->bpm / ann->beat_bpm : 0.0;
+      s.beat_acc1_scores.add(within(r, 1) ? 1.0 : 0.0);
+    } else {
+      const double r = music.estimated_tempo ? music.estimated_tempo->bpm / ann->beat_bpm : 0.0;
+      s.acc1.add(within(r, 1) ? 1.0 : 0.0);
+      bool level = false;
+      for (const double f : {1.0, 2.0, 0.5, 3.0, 1.0 / 3.0}) level = level || within(r, f);
+      s.acc2.add(level ? 1.0 : 0.0);
     }
-    if (ann->has_key) {
-      // Recompute the key with the profile under test from the notes' duration profile.
-      std::array<double, 12> pcp{};
-      const NoteList notes = extract_notes(smf, &arena);
-      for (const auto& n : notes.notes) {
-        if (!n.drum()) pcp[n.pitch % 12] += n.duration();
-      }
-      if (const auto k = estimate_key(pcp, profile)) {
-        ++s.key_estimated;
-        // ASAP annotates key signatures, not keys: the reference takes the estimate's mode.
-        const Key ref = KeySignature{static_cast<std::int8_t>(ann->sharps), k->key.mode}.key();
-        s.mirex_sum += mirex(k->key, ref);
-        s.signature_correct += k->key == ref ? 1 : 0;
-      }
+    if (!ann->has_key) continue;
+    // ASAP annotates key signatures, not keys: the reference takes the estimate's mode.
+    auto mirex_of = [&](const std::optional<KeyEstimate>& k) {
+      if (!k) return 0.0;
+      return mirex(k->key, KeySignature{static_cast<std::int8_t>(ann->sharps), k->key.mode}.key());
+    };
+    if (score) {
+      s.key_scores.add(mirex_of(music.estimated_key));
+      continue;
     }
+    s.key.add(mirex_of(music.estimated_key));
+    if (music.estimated_key) {
+      const auto decile = static_cast<std::size_t>(std::clamp(music.estimated_key->confidence * 10, 0.0, 9.0));
+      s.calibration[decile].add(mirex_of(music.estimated_key) == 1.0 ? 1.0 : 0.0);
+    }
+    // The textbook Krumhansl-Schmuckler method beside it: the duration profile, drums excluded.
+    std::array<double, 12> pcp{};
+    const NoteList notes = extract_notes(smf, &arena);
+    for (const auto& n : notes.notes) {
+      if (!n.drum()) pcp[n.pitch % 12] += n.duration();
+    }
+    s.key_kk.add(mirex_of(estimate_key(pcp, KeyProfile::KrumhanslKessler)));
+    s.key_ae.add(mirex_of(estimate_key(pcp, KeyProfile::AardenEssen)));
   }
-  return s;
+  return parts;
 }
 
 class Asap : public ::testing::Test {
@@ -134,23 +168,40 @@ class Asap : public ::testing::Test {
   }
 };
 
-TEST_F(Asap, TempoAndKeyEstimationReachTheRecordedScores) {
-  const Scores s = evaluate(KeyProfile::Temperley);
-  ASSERT_GT(s.performances, 1000) << "expected the ~1,070 ASAP performances";
-  const double acc1 = double(s.acc1) / s.performances;
-  const double acc2 = double(s.acc2) / s.performances;
-  const double key = s.mirex_sum / s.performances;
-  std::printf("ASAP: %d performances; tempo within 4%%: %.3f, allowing double/half: %.3f; "
-              "key MIREX score %.3f (signature exact %.3f)\n",
-              s.performances, acc1, acc2, key, double(s.signature_correct) / s.performances);
-  for (const auto p : {KeyProfile::KrumhanslKessler, KeyProfile::AardenEssen}) {
-    const Scores o = evaluate(p);
-    std::printf("  key MIREX score with profile %d: %.3f\n", static_cast<int>(p), o.mirex_sum / o.performances);
+TEST_F(Asap, EstimatesReachTheRecordedScoresOnTheDevelopmentAndHeldOutParts) {
+  const auto parts = evaluate();
+  for (int i = 0; i < 2; ++i) {
+    const Scores& s = parts[static_cast<std::size_t>(i)];
+    std::printf("ASAP %s: %d performances, %d scores\n", i == 0 ? "development" : "held-out (Schubert on)", s.acc1.n,
+                s.beat_acc1_scores.n);
+    std::printf("  key MIREX, performances: midisift %.3f, Krumhansl-Kessler %.3f, Aarden-Essen %.3f; scores: %.3f\n",
+                s.key.mean(), s.key_kk.mean(), s.key_ae.mean(), s.key_scores.mean());
+    std::printf("  tempo, performances: acc1 %.3f, acc2 %.3f (x2, x1/2, x3, x1/3); beat_bpm of scores acc1 %.3f\n",
+                s.acc1.mean(), s.acc2.mean(), s.beat_acc1_scores.mean());
+    std::printf("  expressive right: %.4f of %d files\n", s.expressive.mean(), s.expressive.n);
+    for (std::size_t d = 0; d < 10; ++d) {
+      if (s.calibration[d].n > 0) {
+        std::printf("  key confidence %.1f-%.1f: %d performances, %.3f exact\n", d / 10.0, (d + 1) / 10.0,
+                    s.calibration[d].n, s.calibration[d].mean());
+      }
+    }
   }
-  // Reached on 2026-11-20: 0.310, 0.458, 0.884.
-  EXPECT_GE(acc1, 0.31);
-  EXPECT_GE(acc2, 0.45);
-  EXPECT_GE(key, 0.88);
+  const Scores& dev = parts[0];
+  const Scores& held = parts[1];
+  ASSERT_GT(dev.acc1.n + held.acc1.n, 1000) << "expected the ~1,070 ASAP performances";
+  // Reached on 2026-11-30 (development; held-out scored once, afterwards): see the closing note of
+  // issue 21 and bench/README.md.
+  EXPECT_GE(dev.key.mean(), 0.90);
+  EXPECT_GE(dev.key.mean(), dev.key_kk.mean());
+  EXPECT_GE(dev.key.mean(), dev.key_ae.mean());
+  EXPECT_GE(held.key.mean(), held.key_kk.mean());
+  EXPECT_GE(held.key.mean(), held.key_ae.mean());
+  EXPECT_GE(dev.key_scores.mean(), 0.95);
+  EXPECT_GE(dev.acc1.mean(), 0.32);
+  EXPECT_GE(dev.acc2.mean(), 0.49);
+  EXPECT_GE(dev.beat_acc1_scores.mean(), 0.70);
+  EXPECT_GE(dev.expressive.mean(), 0.99);
+  EXPECT_GE(held.expressive.mean(), 0.99);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "midisift/analyze/estimate.hpp"
+#include "midisift/analyze/expressive.hpp"
+#include "midisift/analyze/harmony.hpp"
 #include "midisift/analyze/metrics.hpp"
 #include "midisift/analyze/notes.hpp"
 #include "midisift/analyze/patterns.hpp"
@@ -57,16 +59,69 @@ struct MusicalFacts {
   std::optional<double> tempo_min_bpm, tempo_max_bpm, tempo_mean_bpm;
   std::optional<TempoEstimate> estimated_tempo;
 
+  /// The tempo at the beat people count, and at the metrical levels above and below it.
+  struct BeatTempo {
+    /// Beats per minute. A quantised file (`expressive` false) counts the beat of its first time
+    /// signature (4/4 when it has none) through its tempo map: the time-weighted mean tempo times
+    /// denominator / 4, over 3 in a compound meter (6/8 at 120 quarter notes a minute counts
+    /// 120 * 8 / 4 / 3 = 80 dotted quarters a minute). An expressive performance, whose ticks
+    /// need not follow its tempo map, takes `estimated_tempo`.
+    double bpm = 0.0;
+    /// The level above (slower): the bar of a meter of 2 or 3 beats, the half bar of 4; bpm / 3
+    /// when the beats per bar divide by 3 (3/4, 9/8), else bpm / 2.
+    double above_bpm = 0.0;
+    /// The level below (faster): the beat's subdivision, bpm * 3 in a compound meter, else * 2.
+    double below_bpm = 0.0;
+    bool from_meter = false;  ///< counted from the time signature and tempo map, not estimated
+  };
+  /// Absent without a tempo map (SMPTE division) and without an estimate.
+  std::optional<BeatTempo> beat_tempo;
+
   // Meter and key signature meta events, across all tracks.
   std::optional<TimeSignature> time_signature;  ///< the first, by tick
   std::uint32_t time_signature_changes = 0;     ///< time-signature events
   std::optional<KeySignature> key_signature;    ///< the first, by tick
   std::uint32_t key_signature_changes = 0;      ///< key-signature events
 
-  /// Krumhansl-Schmuckler on the pitch-class profile weighted by note duration in ticks, drums
-  /// excluded, with Temperley's (2007) profiles: on the ASAP performances they score 0.88 (MIREX)
-  /// against 0.80 for Krumhansl-Kessler's (tests/analyze/asap_test.cpp).
+  /// The key of the whole piece: `estimate_key(const KeyEvidence&)` over the pitch-class
+  /// profile weighted by note duration in ticks (drums excluded), the first and last four quarter
+  /// notes, the final sonority's bass and the first key signature. Scores on ASAP and beside the
+  /// textbook methods: tests/analyze/asap_test.cpp.
   std::optional<KeyEstimate> estimated_key;
+
+  /// A key region of the windowed key analysis: `key_segments` over windows of 8 bars.
+  struct KeyRegion {
+    std::uint32_t start_bar = 0;   ///< from 0
+    std::uint32_t start_tick = 0;
+    double start_seconds = 0.0;    ///< through the tempo map
+    Key key;
+    double confidence = 0.0;       ///< see KeySegment::confidence
+  };
+  /// Key regions in order (the first at bar 0); empty without notes, for SMPTE division, when the
+  /// bar grid is incomplete (see MeterMap), and when there are more windows than notes (memory stays
+  /// in proportion to the input).
+  std::pmr::vector<KeyRegion> key_regions;
+  /// Number of key changes: key_regions.size() - 1; absent when there are no regions.
+  std::optional<std::uint32_t> key_changes;
+
+  /// A chord of the chord analysis: from `start_tick` until the next one (see `chord_segments`,
+  /// per beat of the bar grid of `MeterMap` and `beat_ticks`).
+  struct ChordRegion {
+    std::uint32_t start_tick = 0;
+    double start_seconds = 0.0;
+    std::optional<Chord> chord;    ///< absent: no chord ("N")
+  };
+  /// Only for quantised files (`expressive` false): a performance's ticks need not follow its bar
+  /// grid, and chords per nominal beat of it would mislead (a beat tracker would be needed). Empty
+  /// without notes, for SMPTE division, when the bar grid is incomplete, and when there are more
+  /// than 2 beats per note plus 64 (memory stays in proportion to the input).
+  std::pmr::vector<ChordRegion> chords;
+
+  /// NOMML of each track (see `nomml_per_track`), indexed by track; absent for a track without
+  /// notes. All absent for SMPTE division.
+  std::pmr::vector<std::optional<double>> nomml;
+  /// An expressive performance rather than a quantised sequence (see `expressive`).
+  std::optional<bool> expressive;
 
   // Notes (see extract_notes).
   std::uint64_t notes = 0;
@@ -110,7 +165,8 @@ struct MusicalFacts {
   std::optional<std::array<std::uint8_t, 16>> fingerprint;
   std::pmr::vector<LoopCandidate> loops;
 
-  explicit MusicalFacts(std::pmr::memory_resource* mr) : instruments(mr), track_names(mr), lyrics(mr), loops(mr) {}
+  explicit MusicalFacts(std::pmr::memory_resource* mr)
+      : key_regions(mr), chords(mr), nomml(mr), instruments(mr), track_names(mr), lyrics(mr), loops(mr) {}
 };
 
 /// Analyzes the music of `smf`, using `facts` (compute_facts of the same file) for the duration.

@@ -47,7 +47,7 @@ struct Column {
 
 /// The result as one JSON object: a key per column that has a `value` (JSON null for SQL NULL,
 /// the array itself for Json columns), plus `estimated_key` (e.g. "A minor"), `instruments`,
-/// `loops` (arrays of objects named as the `instruments` and `loops` tables' columns) and
+/// `loops`, `key_regions` and `chords` (arrays of objects named as those tables' columns) and
 /// `diagnostics` (array of {code, track, offset}; track null for file-level repairs).
 [[nodiscard]] nlohmann::json to_json(const FileResult& result);
 

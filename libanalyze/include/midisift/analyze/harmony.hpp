@@ -1,0 +1,88 @@
+// Chord labels by template matching (Pardo & Birmingham 2002), spelled in Harte et al.'s syntax.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory_resource>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "midisift/analyze/notes.hpp"
+
+namespace midisift::analyze {
+
+/// The chord vocabulary, with its shorthand in Harte, Sandler, Abdallah & Gomez, "Symbolic
+/// representation of musical chords: a proposed syntax for text annotations" (ISMIR 2005).
+enum class ChordQuality : std::uint8_t {
+  Major,           ///< "maj": 1 3 5
+  Minor,           ///< "min": 1 b3 5
+  Diminished,      ///< "dim": 1 b3 b5
+  Augmented,       ///< "aug": 1 3 #5
+  Dominant7,       ///< "7": 1 3 5 b7
+  Major7,          ///< "maj7": 1 3 5 7
+  Minor7,          ///< "min7": 1 b3 5 b7
+  HalfDiminished7, ///< "hdim7": 1 b3 b5 b7
+  Suspended4,      ///< "sus4": 1 4 5
+  Suspended2,      ///< "sus2": 1 2 5
+};
+/// The Harte shorthand: "maj", "min", "dim", "aug", "7", "maj7", "min7", "hdim7", "sus4", "sus2".
+[[nodiscard]] std::string_view to_string(ChordQuality q) noexcept;
+
+struct Chord {
+  std::uint8_t root = 0;  ///< pitch class, C = 0
+  ChordQuality quality = ChordQuality::Major;
+  std::uint8_t bass = 0;  ///< pitch class of the lowest sounding note
+  friend bool operator==(const Chord&, const Chord&) = default;
+};
+
+/// The Harte label: root spelled C Db D Eb E F F# G Ab A Bb B, ":" and the shorthand, and, when
+/// the bass is not the root, "/" and the bass as a degree above the root ("C:maj/3",
+/// "Bb:maj7", "A:min/b7"). See `ChordQuality`.
+[[nodiscard]] std::string chord_label(const Chord& c);
+/// The label of `c`, or "N" (Harte: no chord) when absent.
+[[nodiscard]] std::string chord_label(const std::optional<Chord>& c);
+
+/// Template matching after Pardo & Birmingham, "Algorithms for chordal analysis", Computer Music
+/// Journal 26(2), 2002: with the weights normalised to sum 1, each template of the vocabulary at
+/// each sounding root scores P - N - M, where P is the weight of its pitch classes, N the
+/// weight of the other pitch classes and M the share of its pitch classes that are missing
+/// (missing / size) times 1/2. Ties go to the template whose root weighs more, then to the
+/// earlier quality in `ChordQuality` (the more common). Absent ("no chord") when the weights are
+/// all zero or the best score is not positive. `bass` is copied into the result. Deviation from
+/// Pardo & Birmingham: roots that do not sound are not tried (a chord without its root is named by
+/// the template its sounding notes fit), which also keeps the cost to sounding roots x 10.
+[[nodiscard]] std::optional<Chord> match_chord(std::span<const double, 12> weights, std::uint8_t bass) noexcept;
+
+/// One segment of a chord analysis: the chord from `start_tick` until the next segment.
+struct ChordSegment {
+  std::uint32_t start_tick = 0;
+  std::optional<Chord> chord;  ///< absent: no chord (silence, or no template fits)
+};
+
+/// Chords per beat: each span [beats[i], beats[i+1]) (the last one ends at `end_tick`) is labelled
+/// by `match_chord` over the duration of each pitch class sounding in it (non-drum notes clipped to
+/// the span) and the lowest pitch sounding in it; consecutive beats with the same label are one
+/// segment. `notes` sorted by onset (`NoteList::notes`), `beats` ascending. Storage from `mr`.
+/// Time: O(beats + notes x polyphony).
+[[nodiscard]] std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes,
+                                                            std::span<const std::uint32_t> beats,
+                                                            std::uint32_t end_tick, std::pmr::memory_resource* mr);
+
+/// The beats of a metrical grid: every beat of every bar of `meter`, a beat being the time
+/// signature's denominator note, or the dotted beat (three of them) in compound meters
+/// (`compound_meter`). Bars end at the next bar or at `end_tick`. Empty when ppq is 0, and
+/// when there would be more than `max_beats` (a hostile meter at ppq 1 must not cost gigabytes).
+[[nodiscard]] std::pmr::vector<std::uint32_t> beat_ticks(const MeterMap& meter, std::uint16_t ppq,
+                                                         std::uint32_t end_tick, std::pmr::memory_resource* mr,
+                                                         std::size_t max_beats = std::size_t{1} << 18);
+
+/// Compound meter: a numerator of 6, 9, 12, ... (divisible by 3, at least 6) over a denominator of
+/// 8 or finer, counted in dotted beats of three denominator notes (6/8 has two beats a bar).
+[[nodiscard]] constexpr bool compound_meter(const TimeSignature& ts) noexcept {
+  return ts.denominator >= 8 && ts.numerator >= 6 && ts.numerator % 3 == 0;
+}
+
+}  // namespace midisift::analyze

@@ -1,0 +1,161 @@
+#include "midisift/analyze/harmony.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace midisift::analyze {
+
+namespace {
+
+struct Template {
+  ChordQuality quality;
+  std::array<std::uint8_t, 4> intervals;  // semitones above the root; the first `size` count
+  int size;
+};
+constexpr std::array<Template, 10> kTemplates{{
+    {ChordQuality::Major, {0, 4, 7, 0}, 3},
+    {ChordQuality::Minor, {0, 3, 7, 0}, 3},
+    {ChordQuality::Diminished, {0, 3, 6, 0}, 3},
+    {ChordQuality::Augmented, {0, 4, 8, 0}, 3},
+    {ChordQuality::Dominant7, {0, 4, 7, 10}, 4},
+    {ChordQuality::Major7, {0, 4, 7, 11}, 4},
+    {ChordQuality::Minor7, {0, 3, 7, 10}, 4},
+    {ChordQuality::HalfDiminished7, {0, 3, 6, 10}, 4},
+    {ChordQuality::Suspended4, {0, 5, 7, 0}, 3},
+    {ChordQuality::Suspended2, {0, 2, 7, 0}, 3},
+}};
+
+constexpr std::string_view kRoots[12] = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+constexpr std::string_view kDegrees[12] = {"1", "b2", "2", "b3", "3", "4", "b5", "5", "b6", "6", "b7", "7"};
+
+}  // namespace
+
+std::string_view to_string(ChordQuality q) noexcept {
+  switch (q) {
+    case ChordQuality::Major: return "maj";
+    case ChordQuality::Minor: return "min";
+    case ChordQuality::Diminished: return "dim";
+    case ChordQuality::Augmented: return "aug";
+    case ChordQuality::Dominant7: return "7";
+    case ChordQuality::Major7: return "maj7";
+    case ChordQuality::Minor7: return "min7";
+    case ChordQuality::HalfDiminished7: return "hdim7";
+    case ChordQuality::Suspended4: return "sus4";
+    case ChordQuality::Suspended2: return "sus2";
+  }
+  return "?";
+}
+
+std::string chord_label(const Chord& c) {
+  std::string s(kRoots[c.root % 12]);
+  s += ':';
+  s += to_string(c.quality);
+  if (c.bass % 12 != c.root % 12) {
+    s += '/';
+    s += kDegrees[(c.bass + 12 - c.root % 12) % 12];
+  }
+  return s;
+}
+
+std::string chord_label(const std::optional<Chord>& c) { return c ? chord_label(*c) : std::string("N"); }
+
+std::optional<Chord> match_chord(std::span<const double, 12> weights, std::uint8_t bass) noexcept {
+  double total = 0;
+  for (const double w : weights) total += w;
+  if (!(total > 0)) return std::nullopt;
+  // Weights twice over, so that root + interval needs no modulo.
+  std::array<double, 24> w{};
+  for (std::size_t i = 0; i < 12; ++i) w[i] = w[i + 12] = weights[i] / total;
+  double best = -std::numeric_limits<double>::infinity();
+  double best_root_weight = -1;
+  std::size_t best_template = kTemplates.size();
+  Chord out{0, ChordQuality::Major, static_cast<std::uint8_t>(bass % 12)};
+  // Only sounding roots: a template whose root is silent misses it (M > 0) and a template on a
+  // sounding root covering the same notes scores at least as well in practice (rootless chords are
+  // left to the template that names their sounding notes).
+  for (std::uint8_t root = 0; root < 12; ++root) {
+    if (!(w[root] > 0)) continue;
+    for (std::size_t ti = 0; ti < kTemplates.size(); ++ti) {
+      const Template& t = kTemplates[ti];
+      double in = 0;
+      int missing = 0;
+      for (int k = 0; k < t.size; ++k) {
+        const double x = w[root + t.intervals[static_cast<std::size_t>(k)]];
+        in += x;
+        missing += x > 0 ? 0 : 1;
+      }
+      const double score = 2 * in - 1.0 - 0.5 * missing / t.size;
+      const bool better = score > best + 1e-12 ||
+                          (score > best - 1e-12 && (w[root] > best_root_weight + 1e-12 ||
+                                                    (w[root] > best_root_weight - 1e-12 && ti < best_template)));
+      if (better) {
+        best = score;
+        best_root_weight = w[root];
+        best_template = ti;
+        out.root = root;
+        out.quality = t.quality;
+      }
+    }
+  }
+  if (!(best > 0)) return std::nullopt;
+  return out;
+}
+
+std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::span<const std::uint32_t> beats,
+                                              std::uint32_t end_tick, std::pmr::memory_resource* mr) {
+  std::pmr::vector<ChordSegment> out(mr);
+  std::pmr::vector<const Note*> active(mr);
+  std::size_t next = 0;
+  for (std::size_t b = 0; b < beats.size(); ++b) {
+    const std::uint32_t lo = beats[b];
+    const std::uint32_t hi = b + 1 < beats.size() ? beats[b + 1] : std::max(end_tick, lo + 1);
+    if (hi <= lo) continue;
+    while (next < notes.size() && notes[next].onset < hi) {
+      if (!notes[next].drum() && notes[next].end > notes[next].onset) active.push_back(&notes[next]);
+      ++next;
+    }
+    std::erase_if(active, [&](const Note* n) { return n->end <= lo; });
+    std::array<double, 12> w{};
+    std::uint8_t lowest = 128;
+    for (const Note* n : active) {
+      if (n->onset >= hi) continue;
+      w[n->pitch % 12] += static_cast<double>(std::min(n->end, hi) - std::max(n->onset, lo));
+      lowest = std::min(lowest, n->pitch);
+    }
+    std::optional<Chord> c;
+    if (lowest < 128) c = match_chord(w, static_cast<std::uint8_t>(lowest % 12));
+    // Compared by hand: GCC 12 warns (wrongly) on operator== of two optionals here.
+    const bool same = !out.empty() && out.back().chord.has_value() == c.has_value() &&
+                      (!c || (out.back().chord->root == c->root && out.back().chord->quality == c->quality &&
+                              out.back().chord->bass == c->bass));
+    if (!same) out.push_back({lo, c});
+  }
+  return out;
+}
+
+std::pmr::vector<std::uint32_t> beat_ticks(const MeterMap& meter, std::uint16_t ppq, std::uint32_t end_tick,
+                                           std::pmr::memory_resource* mr, std::size_t max_beats) {
+  std::pmr::vector<std::uint32_t> out(mr);
+  if (ppq == 0) return out;
+  const auto bars = meter.bars();
+  const auto sigs = meter.signatures();
+  std::size_t si = 0;
+  for (std::size_t b = 0; b < bars.size(); ++b) {
+    while (si + 1 < sigs.size() && sigs[si + 1].tick <= bars[b]) ++si;
+    const TimeSignature& ts = sigs[si];
+    const bool compound = compound_meter(ts);
+    const std::uint64_t beat =
+        std::max<std::uint64_t>(1, std::uint64_t{ppq} * 4U * (compound ? 3U : 1U) / ts.denominator);
+    const std::uint64_t until = b + 1 < bars.size() ? bars[b + 1] : std::uint64_t{end_tick} + 1;
+    for (std::uint64_t t = bars[b]; t < until; t += beat) {
+      if (out.size() >= max_beats) {
+        out.clear();
+        return out;
+      }
+      out.push_back(static_cast<std::uint32_t>(t));
+    }
+  }
+  return out;
+}
+
+}  // namespace midisift::analyze

@@ -1,0 +1,167 @@
+// Chords, NOMML and the evidence-based key on hand-built inputs whose answers are known.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <memory_resource>
+#include <vector>
+
+#include "midisift/analyze/estimate.hpp"
+#include "midisift/analyze/expressive.hpp"
+#include "midisift/analyze/harmony.hpp"
+
+namespace midisift::analyze {
+namespace {
+
+Note note(std::uint32_t onset, std::uint32_t end, std::uint8_t pitch, std::uint16_t track = 0) {
+  return Note{onset, end, track, 0, pitch, 80};
+}
+
+TEST(Chords, AHandBuiltProgressionIsLabelledInHarteSyntax) {
+  constexpr std::uint32_t q = 480;  // one beat a chord
+  // C/C, F/A (first inversion), G7/G, A minor, Bb maj7, B half-diminished, then silence.
+  const std::vector<std::vector<std::uint8_t>> chords = {{48, 64, 67, 72}, {45, 65, 69, 72}, {43, 59, 62, 65},
+                                                         {45, 60, 64, 69}, {46, 62, 65, 69}, {47, 62, 65, 69}};
+  std::vector<Note> notes;
+  for (std::uint32_t i = 0; i < chords.size(); ++i) {
+    for (const auto p : chords[i]) notes.push_back(note(i * q, (i + 1) * q, p));
+  }
+  std::vector<std::uint32_t> beats;
+  for (std::uint32_t i = 0; i <= chords.size(); ++i) beats.push_back(i * q);
+  std::pmr::monotonic_buffer_resource mr;
+  const auto segments = chord_segments(notes, beats, static_cast<std::uint32_t>(chords.size() + 1) * q, &mr);
+  std::vector<std::string> labels;
+  for (const auto& s : segments) labels.push_back(chord_label(s.chord));
+  EXPECT_EQ(labels, (std::vector<std::string>{"C:maj", "F:maj/3", "G:7", "A:min", "Bb:maj7", "B:hdim7", "N"}));
+  ASSERT_EQ(segments.size(), 7U);
+  EXPECT_EQ(segments[1].start_tick, q);
+  EXPECT_EQ(segments[1].chord->root, 5);
+  EXPECT_EQ(segments[1].chord->bass, 9);
+  EXPECT_EQ(segments[2].chord->quality, ChordQuality::Dominant7);
+}
+
+TEST(Chords, HeldChordsAreOneSegmentAndOtherQualitiesAreFound) {
+  std::pmr::monotonic_buffer_resource mr;
+  // D minor held over four beats: one segment.
+  const std::vector<Note> held = {note(0, 1920, 50), note(0, 1920, 53), note(0, 1920, 57)};
+  const std::vector<std::uint32_t> beats = {0, 480, 960, 1440};
+  const auto s = chord_segments(held, beats, 1920, &mr);
+  ASSERT_EQ(s.size(), 1U);
+  EXPECT_EQ(chord_label(s[0].chord), "D:min");
+  // The first pitch class sounds longest (C D G is both C:sus2 and G:sus4: the root that weighs
+  // more decides).
+  auto label = [](std::initializer_list<int> pcs, int bass) {
+    std::array<double, 12> w{};
+    for (const int pc : pcs) w[static_cast<std::size_t>(pc)] = w[static_cast<std::size_t>(pc)] == 0 && pc == *pcs.begin() ? 2 : 1;
+    return chord_label(match_chord(w, static_cast<std::uint8_t>(bass)));
+  };
+  EXPECT_EQ(label({0, 5, 7}, 0), "C:sus4");
+  EXPECT_EQ(label({0, 2, 7}, 0), "C:sus2");
+  EXPECT_EQ(label({0, 4, 8}, 0), "C:aug");
+  EXPECT_EQ(label({11, 2, 5}, 11), "B:dim");
+  EXPECT_EQ(label({9, 0, 4, 7}, 9), "A:min7");
+  EXPECT_EQ(label({}, 0), "N");
+}
+
+TEST(Nomml, MetricLevelsFollowTheGridsOfTheQuarterNote) {
+  EXPECT_EQ(metric_level(0, 480), 0);
+  EXPECT_EQ(metric_level(960, 480), 0);
+  EXPECT_EQ(metric_level(240, 480), 1);   // eighth
+  EXPECT_EQ(metric_level(160, 480), 2);   // eighth-note triplet
+  EXPECT_EQ(metric_level(120, 480), 3);   // sixteenth
+  EXPECT_EQ(metric_level(15, 480), 9);    // 1/32 of a quarter: a 128th note
+  EXPECT_EQ(metric_level(10, 480), 10);   // 1/48 of a quarter: a 128th-note triplet
+  EXPECT_EQ(metric_level(7, 480), 12);    // off every grid
+  EXPECT_EQ(metric_level(7, 0), 0);
+}
+
+TEST(Nomml, QuantisedTracksAreLowAndJitteredOnesAreOffTheGrid) {
+  std::vector<Note> notes;
+  for (std::uint32_t i = 0; i < 40; ++i) notes.push_back(note(i * 240, i * 240 + 200, 60, 0));            // eighths
+  for (std::uint32_t i = 0; i < 40; ++i) notes.push_back(note(i * 240 + 7 + (i % 5), i * 240 + 200, 64, 2));  // played
+  std::sort(notes.begin(), notes.end(), [](const Note& a, const Note& b) { return a.onset < b.onset; });
+  std::pmr::monotonic_buffer_resource mr;
+  const auto nomml = nomml_per_track(notes, 3, 480, &mr);
+  ASSERT_EQ(nomml.size(), 3U);
+  ASSERT_TRUE(nomml[0]);
+  EXPECT_DOUBLE_EQ(*nomml[0], 0.5);  // half the onsets on quarters (0), half on eighths (1)
+  EXPECT_FALSE(nomml[1]) << "a track without notes";
+  ASSERT_TRUE(nomml[2]);
+  EXPECT_DOUBLE_EQ(*nomml[2], 12.0);
+  EXPECT_FALSE(*expressive(nomml, notes)) << "half the notes in an expressive track is not most";
+  std::vector<Note> played(notes.begin(), notes.end());
+  played.push_back(note(20000 + 3, 20100, 67, 2));
+  EXPECT_TRUE(*expressive(nomml_per_track(played, 3, 480, &mr), played));
+  EXPECT_FALSE(expressive(nomml_per_track(notes, 3, 0, &mr), notes)) << "SMPTE time has no grid";
+}
+
+TEST(Key, TheFinalSonorityAndOpeningDecideBetweenRelativeKeys) {
+  KeyEvidence e;
+  for (const int pc : {0, 2, 4, 5, 7, 9, 11}) e.profile[static_cast<std::size_t>(pc)] = 1.0;  // white keys, even
+  for (const int pc : {9, 0, 4}) e.opening[static_cast<std::size_t>(pc)] = e.ending[static_cast<std::size_t>(pc)] = 1.0;
+  e.final_bass = 9;
+  auto k = estimate_key(e);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->key, (Key{9, Mode::Minor}));
+  for (auto& x : e.opening) x = 0;
+  for (auto& x : e.ending) x = 0;
+  for (const int pc : {0, 4, 7}) e.opening[static_cast<std::size_t>(pc)] = e.ending[static_cast<std::size_t>(pc)] = 1.0;
+  e.final_bass = 0;
+  k = estimate_key(e);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->key, (Key{0, Mode::Major}));
+  EXPECT_GT(k->confidence, 0.0);
+  EXPECT_LE(k->confidence, 1.0);
+  EXPECT_FALSE(estimate_key(KeyEvidence{})) << "no notes, no key";
+}
+
+TEST(Key, ANonCMajorKeySignatureTipsAnAmbiguousProfileAndCMajorOneDoesNot) {
+  KeyEvidence e;
+  // C major and G major differ by F / F#: both present equally, the profile cannot choose.
+  for (const int pc : {0, 2, 4, 5, 6, 7, 9, 11}) e.profile[static_cast<std::size_t>(pc)] = 1.0;
+  e.profile[7] = 1.5;
+  e.profile[0] = 1.5;
+  e.key_signature_sharps = 1;
+  ASSERT_TRUE(estimate_key(e));
+  EXPECT_EQ(estimate_key(e)->key, (Key{7, Mode::Major}));
+  e.key_signature_sharps = 0;  // a sequencer's default: no evidence
+  const auto without = estimate_key(e);
+  e.key_signature_sharps.reset();
+  EXPECT_EQ(without->key, estimate_key(e)->key);
+}
+
+TEST(Key, KeySegmentsFindAModulationAndIgnoreOneOddWindow) {
+  auto scale = [](int tonic) {
+    std::array<double, 12> w{};
+    for (const int i : {0, 2, 4, 5, 7, 9, 11}) w[static_cast<std::size_t>((tonic + i) % 12)] = 1.0;
+    w[static_cast<std::size_t>(tonic)] = 2.0;
+    w[static_cast<std::size_t>((tonic + 7) % 12)] = 1.5;
+    return w;
+  };
+  std::vector<std::array<double, 12>> windows;
+  for (int i = 0; i < 4; ++i) windows.push_back(scale(0));
+  windows.push_back(scale(2));  // one window in D: not worth two changes
+  for (int i = 0; i < 3; ++i) windows.push_back(scale(0));
+  for (int i = 0; i < 4; ++i) windows.push_back(scale(8));  // Ab major for good
+  std::pmr::monotonic_buffer_resource mr;
+  const auto s = key_segments(windows, &mr);
+  ASSERT_EQ(s.size(), 2U);
+  EXPECT_EQ(s[0].start_window, 0U);
+  EXPECT_EQ(s[0].key, (Key{0, Mode::Major}));
+  EXPECT_EQ(s[1].start_window, 8U);
+  EXPECT_EQ(s[1].key, (Key{8, Mode::Major}));
+  EXPECT_GT(s[1].confidence, 0.5);
+  EXPECT_TRUE(key_segments(std::vector<std::array<double, 12>>(3), &mr).empty()) << "all windows silent";
+}
+
+TEST(Key, TheEnsembleScoreIsTheMeanOfThePublishedProfilesCorrelations) {
+  std::array<double, 12> p = {5, 0, 3, 0, 4, 2, 0, 4.5, 0, 2, 0, 1};
+  const auto ensemble = key_scores(p);
+  double sum = 0;
+  for (const auto profile : kKeyProfiles) sum += estimate_key(p, profile)->correlation;
+  const Key c_major{0, Mode::Major};
+  for (const auto profile : kKeyProfiles) EXPECT_EQ(estimate_key(p, profile)->key, c_major);
+  EXPECT_NEAR(ensemble[key_index(c_major)], sum / static_cast<double>(kKeyProfiles.size()), 1e-9);
+}
+
+}  // namespace
+}  // namespace midisift::analyze
