@@ -198,7 +198,7 @@ std::pmr::vector<KeySegment> key_segments(std::span<const std::array<double, 12>
     best = next;
   }
   // Backtrace into from[w][0] (each window's key), then the segments.
-  std::uint8_t key = static_cast<std::uint8_t>(std::max_element(best.begin(), best.end()) - best.begin());
+  auto key = static_cast<std::uint8_t>(std::max_element(best.begin(), best.end()) - best.begin());
   for (std::size_t w = n; w-- > 0;) {
     const std::uint8_t previous = w > 0 ? from[w][key] : 0;
     from[w][0] = key;

@@ -181,7 +181,7 @@ TEST_F(Asap, EstimatesReachTheRecordedScoresOnTheDevelopmentAndHeldOutParts) {
     std::printf("  expressive right: %.4f of %d files\n", s.expressive.mean(), s.expressive.n);
     for (std::size_t d = 0; d < 10; ++d) {
       if (s.calibration[d].n > 0) {
-        std::printf("  key confidence %.1f-%.1f: %d performances, %.3f exact\n", d / 10.0, (d + 1) / 10.0,
+        std::printf("  key confidence %.1f-%.1f: %d performances, %.3f exact\n", static_cast<double>(d) / 10.0, static_cast<double>(d + 1) / 10.0,
                     s.calibration[d].n, s.calibration[d].mean());
       }
     }

@@ -138,6 +138,7 @@ TEST(Key, KeySegmentsFindAModulationAndIgnoreOneOddWindow) {
     return w;
   };
   std::vector<std::array<double, 12>> windows;
+  windows.reserve(12);
   for (int i = 0; i < 4; ++i) windows.push_back(scale(0));
   windows.push_back(scale(2));  // one window in D: not worth two changes
   for (int i = 0; i < 3; ++i) windows.push_back(scale(0));
