@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory_resource>
 #include <vector>
 
 namespace midisift::analyze {
@@ -259,6 +260,39 @@ std::optional<KeyEstimate> estimate_key(std::span<const double, 12> profile, Key
   }
   best.confidence = softmax_at(all, key_index(best.key));
   return best;
+}
+
+float durational_accent(double seconds) noexcept {
+  constexpr double kSaturation = 0.5;  // seconds (Parncutt 1994)
+  if (!(seconds > 0)) return 0.0F;
+  return static_cast<float>(1.0 - std::exp(-seconds / kSaturation));
+}
+
+std::optional<TempoEstimate> estimate_tempo_with_rubato(std::span<const Onset> onsets, std::pmr::memory_resource* mr) {
+  constexpr double kWindow = 8.0, kHop = 4.0, kLocalOctaves = 0.3;
+  auto global = estimate_tempo(onsets, mr);
+  if (!global || onsets.empty()) return global;
+  std::pmr::vector<double> local(mr);
+  // Each window's scratch memory goes back to this pool and is reused by the next window: with a
+  // monotonic arena as `mr`, memory stays that of one window, not one per window.
+  std::pmr::unsynchronized_pool_resource scratch(mr);
+  const double end = onsets.back().seconds;
+  std::size_t first = 0;
+  for (double t0 = onsets.front().seconds; t0 < end; t0 += kHop) {
+    while (first < onsets.size() && onsets[first].seconds < t0) ++first;
+    std::size_t last = first;
+    while (last < onsets.size() && onsets[last].seconds < t0 + kWindow) ++last;
+    if (const auto e =
+            estimate_tempo(onsets.subspan(first, last - first), &scratch, TempoPrior{global->bpm, kLocalOctaves})) {
+      local.push_back(e->bpm);
+    }
+  }
+  if (local.size() >= 3) {
+    const auto mid = local.begin() + static_cast<std::ptrdiff_t>(local.size() / 2);
+    std::nth_element(local.begin(), mid, local.end());
+    global->bpm = *mid;
+  }
+  return global;
 }
 
 std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr,

@@ -205,12 +205,19 @@ std::pmr::string join_lyrics(std::pmr::vector<Syllable>& lyrics, std::pmr::vecto
   return out;
 }
 
-// The evidence of estimate_key(const KeyEvidence&): windows of four quarter notes (at SMPTE
-// division, of 2 s) at both ends, the final sonority within an eighth note of the last onset.
-KeyEvidence key_evidence(std::span<const Note> notes, const std::array<double, 12>& profile, std::uint16_t ppq,
-                         double sec_per_tick, const std::optional<KeySignature>& signature) {
+}  // namespace
+
+KeyEvidence key_evidence(std::span<const Note> notes, std::uint16_t ppq, double sec_per_tick,
+                         std::optional<KeySignature> signature) {
   KeyEvidence e;
-  e.profile = profile;
+  std::array<double, 12> counts{};
+  for (const auto& n : notes) {
+    if (n.drum()) continue;
+    e.profile[n.pitch % 12] += n.duration();
+    ++counts[n.pitch % 12];
+  }
+  // A profile of zero durations (all notes zero-length) still has counts.
+  if (std::all_of(e.profile.begin(), e.profile.end(), [](double x) { return x == 0.0; })) e.profile = counts;
   if (signature) e.key_signature_sharps = signature->sharps;
   std::uint32_t quarter = ppq;
   if (ppq == 0) quarter = sec_per_tick > 0 ? static_cast<std::uint32_t>(std::clamp(0.5 / sec_per_tick, 1.0, 1e9)) : 1;
@@ -238,6 +245,8 @@ KeyEvidence key_evidence(std::span<const Note> notes, const std::array<double, 1
   if (lowest < 128) e.final_bass = static_cast<std::uint8_t>(lowest % 12);
   return e;
 }
+
+namespace {
 
 // The windowed key of the file, 8 bars a window (see MusicalFacts::key_regions).
 void key_regions(std::span<const Note> notes, std::span<const std::uint32_t> bars, const TempoMap& tempo_map,
@@ -353,7 +362,6 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   m.notes_open_at_track_end = list.open_at_track_end;
 
   // One pass in onset order: statistics, key profile, onset train, instruments, polyphony.
-  std::array<double, 12> profile{};
   std::uint64_t pitch_sum = 0, pitched = 0, vel_sum = 0, vel_sq = 0;
   std::pmr::vector<Onset> onsets(mr);
   onsets.reserve(notes.size());
@@ -393,7 +401,12 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
         ++ci;
       }
     }
-    onsets.push_back({seg_seconds + static_cast<double>(n.onset - seg_tick) * sec_per_tick, 1.0F});
+    {
+      const double onset_seconds = seg_seconds + static_cast<double>(n.onset - seg_tick) * sec_per_tick;
+      const double end_seconds =
+          metrical ? tempo_map.seconds(n.end) : static_cast<double>(n.end) * sec_per_tick;
+      onsets.push_back({onset_seconds, durational_accent(end_seconds - onset_seconds)});
+    }
 
     while (pi < programs.size() && programs[pi].tick <= n.onset) {
       program[programs[pi].channel] = programs[pi].program;
@@ -428,7 +441,6 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     ++pitched;
     pitch_sum += n.pitch;
     ++m.pitch_class_histogram[n.pitch % 12];
-    profile[n.pitch % 12] += n.duration();
   }
   std::sort(m.instruments.begin(), m.instruments.end(), [](const InstrumentUse& a, const InstrumentUse& b) {
     return std::tie(a.track, a.channel, a.first_tick) < std::tie(b.track, b.channel, b.first_tick);
@@ -450,12 +462,8 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     m.notes_per_second = static_cast<double>(notes.size()) / *m.last_note_seconds;
   }
 
-  // A profile of zero durations (all notes zero-length) still has counts.
-  if (std::all_of(profile.begin(), profile.end(), [](double x) { return x == 0.0; })) {
-    for (std::size_t c = 0; c < 12; ++c) profile[c] = m.pitch_class_histogram[c];
-  }
-  if (sec_per_tick > 0) m.estimated_tempo = estimate_tempo(onsets, mr);
-  m.estimated_key = estimate_key(key_evidence(notes, profile, ppq, sec_per_tick, m.key_signature));
+  if (sec_per_tick > 0) m.estimated_tempo = estimate_tempo_with_rubato(onsets, mr);
+  m.estimated_key = estimate_key(key_evidence(notes, ppq, sec_per_tick, m.key_signature));
   m.nomml = nomml_per_track(notes, n_tracks, ppq, mr);
   m.expressive = expressive(m.nomml, notes);
   {

@@ -197,11 +197,59 @@ TEST_F(Asap, EstimatesReachTheRecordedScoresOnTheDevelopmentAndHeldOutParts) {
   EXPECT_GE(held.key.mean(), held.key_kk.mean());
   EXPECT_GE(held.key.mean(), held.key_ae.mean());
   EXPECT_GE(dev.key_scores.mean(), 0.95);
-  EXPECT_GE(dev.acc1.mean(), 0.32);
-  EXPECT_GE(dev.acc2.mean(), 0.49);
+  EXPECT_GE(dev.acc1.mean(), 0.38);
+  EXPECT_GE(dev.acc2.mean(), 0.59);
+  EXPECT_GE(held.acc1.mean(), 0.30);
+  EXPECT_GE(held.acc2.mean(), 0.37);
   EXPECT_GE(dev.beat_acc1_scores.mean(), 0.70);
   EXPECT_GE(dev.expressive.mean(), 0.99);
   EXPECT_GE(held.expressive.mean(), 0.99);
+}
+
+// Labels that do not come from ASAP: files elsewhere in the corpus with one key signature event of
+// 1-7 sharps or flats (Raffel & Ellis, ISMIR 2016: such events agree with annotated keys 84 % of
+// the time; C major ones are mostly a sequencer's default and are left out). The estimate is
+// computed without the key signature (it would be its own label); the textbook methods beside it.
+TEST(KeySignatureLabels, TheEstimateWithoutTheSignatureIsNeverBelowTheTextbookMethods) {
+  const fs::path corpus(MIDISIFT_CORPUS_DIR);
+  if (!fs::is_directory(corpus)) GTEST_SKIP() << "corpus absent: expected " << corpus;
+  Figure ours, kk, ae, ours_sig, kk_sig, ae_sig;
+  parse::Arena arena;
+  for (const auto& entry : fs::recursive_directory_iterator(corpus)) {
+    const auto ext = entry.path().extension().string();
+    if (ext != ".mid" && ext != ".MID" && ext != ".kar") continue;
+    if (entry.path().string().find("/asap/") != std::string::npos) continue;
+    parse::InputFile file;
+    parse::OpenError err;
+    if (!file.open(entry.path(), err)) continue;
+    arena.reset();
+    const parse::Smf smf = parse::parse(file.bytes(), &arena);
+    if (smf.failure()) continue;
+    const FileFacts facts = compute_facts(smf, &arena);
+    const MusicalFacts music = analyze_music(smf, facts, &arena);
+    if (!music.key_signature || music.key_signature->sharps == 0 || music.key_signature_changes != 1 ||
+        music.notes < 20) {
+      continue;
+    }
+    const NoteList notes = extract_notes(smf, &arena);
+    const KeyEvidence evidence = key_evidence(notes.notes, facts.ppq, 0.0, std::nullopt);
+    const Key label = music.key_signature->key();
+    auto score = [&](const std::optional<KeyEstimate>& k, Figure& with_mode, Figure& signature) {
+      with_mode.add(k ? mirex(k->key, label) : 0.0);
+      signature.add(k ? mirex(k->key, KeySignature{music.key_signature->sharps, k->key.mode}.key()) : 0.0);
+    };
+    score(estimate_key(evidence), ours, ours_sig);
+    score(estimate_key(evidence.profile, KeyProfile::KrumhanslKessler), kk, kk_sig);
+    score(estimate_key(evidence.profile, KeyProfile::AardenEssen), ae, ae_sig);
+  }
+  std::printf("key signature labels: %d files; MIREX with the signature's mode: midisift %.3f, Krumhansl-Kessler "
+              "%.3f, Aarden-Essen %.3f; signature only: %.3f, %.3f, %.3f\n",
+              ours.n, ours.mean(), kk.mean(), ae.mean(), ours_sig.mean(), kk_sig.mean(), ae_sig.mean());
+  ASSERT_GT(ours.n, 50) << "expected about 90 labelled files outside ASAP";
+  EXPECT_GE(ours.mean(), kk.mean());
+  EXPECT_GE(ours.mean(), ae.mean());
+  EXPECT_GE(ours_sig.mean(), kk_sig.mean());
+  EXPECT_GE(ours_sig.mean(), ae_sig.mean());
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ struct KeySegment {
 /// One onset of the onset train used for tempo estimation.
 struct Onset {
   double seconds;  ///< time of the onset
-  float weight;    ///< salience: e.g. the number of notes starting there
+  float weight;    ///< salience: e.g. the number of notes starting there, or their durational accents
 };
 
 /// Tempo estimate: the beat period that best explains the onsets.
@@ -146,6 +146,12 @@ struct TempoEstimate {
 /// weighted by a log-Gaussian prior centred on 120 BPM with a standard deviation of one octave
 /// (Ellis 2007, eq. 7). Absent with fewer than 8 onsets. Temporary storage from `mr`.
 /// Cost: linear in the number of onset pairs at most 2 s apart.
+/// The salience of a note of `seconds` for the tempo: Parncutt's durational accent, 1 - exp(-d /
+/// 0.5 s) (Parncutt, "A perceptual model of pulse salience and metrical accent in musical
+/// rhythms", Music Perception 11(4), 1994: a saturation duration of about 0.5 s): a long note
+/// marks the beat more than a short one, and no note counts more than 1.
+[[nodiscard]] float durational_accent(double seconds) noexcept;
+
 /// A log-Gaussian prior over the beat rate: centre and standard deviation in octaves.
 struct TempoPrior {
   double bpm = 120.0;
@@ -153,5 +159,14 @@ struct TempoPrior {
 };
 [[nodiscard]] std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr,
                                                           TempoPrior prior = {});
+
+/// The tempo of a performance whose tempo moves (rubato): `estimate_tempo` over the whole piece,
+/// then again over windows of 8 s every 4 s with the prior centred on the whole piece's estimate
+/// (0.3 octaves: the same metrical level), and the median of the windows' tempi (with 3 windows
+/// or more; else the whole piece's). The median of local tempi follows the beat people count
+/// (ASAP's annotations: the median inter-beat interval) more closely than one period for the
+/// whole piece. `confidence` is the whole piece's. Cost: about three times `estimate_tempo`.
+[[nodiscard]] std::optional<TempoEstimate> estimate_tempo_with_rubato(std::span<const Onset> onsets,
+                                                                      std::pmr::memory_resource* mr);
 
 }  // namespace midisift::analyze

@@ -53,6 +53,14 @@ struct KeySignature {
   [[nodiscard]] std::string_view name() const noexcept;
 };
 
+/// The evidence `estimate_key(const KeyEvidence&)` uses in `analyze_music`: the duration profile
+/// of the non-drum notes (their counts when every duration is 0), the first and last four quarter
+/// notes (ticks of `ppq`; at SMPTE division, 2 s through `seconds_per_tick`), the lowest pitch
+/// starting within an eighth note of the last onset, and the key signature's sharps. `notes` as in
+/// `NoteList::notes`.
+[[nodiscard]] KeyEvidence key_evidence(std::span<const Note> notes, std::uint16_t ppq, double seconds_per_tick,
+                                       std::optional<KeySignature> signature);
+
 struct MusicalFacts {
   // Tempo: statistics of the tempo map over the file (see TempoMap::stats) and an estimate from the
   // notes alone. Absent for SMPTE division and ppq 0.
