@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory_resource>
 #include <vector>
 
@@ -268,83 +269,24 @@ float durational_accent(double seconds) noexcept {
   return static_cast<float>(1.0 - std::exp(-seconds / kSaturation));
 }
 
-std::optional<TempoEstimate> estimate_tempo_with_rubato(std::span<const Onset> onsets, std::pmr::memory_resource* mr) {
-  constexpr double kWindow = 8.0, kHop = 4.0, kLocalOctaves = 0.3;
-  auto global = estimate_tempo(onsets, mr);
-  if (!global || onsets.empty()) return global;
-  std::pmr::vector<double> local(mr);
-  // Each window's scratch memory goes back to this pool and is reused by the next window: with a
-  // monotonic arena as `mr`, memory stays that of one window, not one per window.
-  std::pmr::unsynchronized_pool_resource scratch(mr);
-  const double end = onsets.back().seconds;
-  std::size_t first = 0;
-  for (double t0 = onsets.front().seconds; t0 < end; t0 += kHop) {
-    while (first < onsets.size() && onsets[first].seconds < t0) ++first;
-    std::size_t last = first;
-    while (last < onsets.size() && onsets[last].seconds < t0 + kWindow) ++last;
-    if (const auto e =
-            estimate_tempo(onsets.subspan(first, last - first), &scratch, TempoPrior{global->bpm, kLocalOctaves})) {
-      local.push_back(e->bpm);
-    }
-  }
-  if (local.size() >= 3) {
-    const auto mid = local.begin() + static_cast<std::ptrdiff_t>(local.size() / 2);
-    std::nth_element(local.begin(), mid, local.end());
-    global->bpm = *mid;
-  }
-  return global;
-}
+namespace {
 
-std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr,
-                                            TempoPrior tempo_prior) {
-  constexpr double kMerge = 0.030;     // onsets closer than this are one onset (a chord, a flam)
-  constexpr int kMaxLagMs = 2000;      // 2P at 60 BPM
-  constexpr double kMinBpm = 40, kMaxBpm = 240;
-  constexpr double kTolerance = 0.04;  // +- 4 % around each candidate lag
-  constexpr double kGridStep = 1.005;
+constexpr double kMerge = 0.030;     // onsets closer than this are one onset (a chord, a flam)
+constexpr int kMaxLagMs = 2000;      // 2P at 60 BPM
+constexpr double kMinBpm = 40, kMaxBpm = 240;
+constexpr double kTolerance = 0.04;  // +- 4 % around each candidate lag
+constexpr double kGridStep = 1.005;
 
-  // Merge near-simultaneous onsets; times in whole milliseconds.
-  std::pmr::vector<std::int64_t> ms(mr);
-  std::pmr::vector<float> w(mr);
-  ms.reserve(onsets.size());
-  w.reserve(onsets.size());
-  double group_start = -1e300;
-  for (const auto& o : onsets) {
-    if (o.seconds - group_start < kMerge && !w.empty()) {
-      w.back() += o.weight;
-      continue;
-    }
-    group_start = o.seconds;
-    ms.push_back(std::llround(o.seconds * 1000.0));
-    w.push_back(o.weight);
-  }
-  if (ms.size() < 8) return std::nullopt;
-  // Saliences compressed so that a dense chord does not drown the rhythm: sqrt(notes).
-  for (auto& x : w) x = std::sqrt(x);
-
-  // Sparse autocorrelation: sum of w_i * w_j over pairs, by lag in milliseconds.
-  std::pmr::vector<float> acf(static_cast<std::size_t>(kMaxLagMs) + 2, 0.0F, mr);
-  for (std::size_t i = 0; i < ms.size(); ++i) {
-    for (std::size_t j = i + 1; j < ms.size(); ++j) {
-      const std::int64_t lag = ms[j] - ms[i];
-      if (lag > kMaxLagMs) break;
-      acf[static_cast<std::size_t>(lag)] += w[i] * w[j];
-    }
-  }
-  // Prefix sums: mass within a window in O(1).
-  std::pmr::vector<double> prefix(acf.size() + 1, 0.0, mr);
-  for (std::size_t i = 0; i < acf.size(); ++i) prefix[i + 1] = prefix[i] + acf[i];
-
-  // Candidates on a log grid, 0.5 % apart, with their prior weight and the lag windows of P and 2P
-  // (computed once).
-  struct Window {
-    std::size_t lo = 1, hi = 0;  // empty when hi < lo
-  };
-  struct Grid {
-    std::vector<double> bpm;
-    std::vector<Window> p1, p2;
-  };
-  static const Grid grid = [] {
+// Candidates on a log grid, 0.5 % apart, with the lag windows of P and 2P (computed once).
+struct Window {
+  std::size_t lo = 1, hi = 0;  // empty when hi < lo
+};
+struct Grid {
+  std::vector<double> bpm, log2_bpm;
+  std::vector<Window> p1, p2;
+};
+const Grid& grid() {
+  static const Grid g = [] {
     auto window = [](double lag_ms) {
       Window win;
       if (lag_ms * (1 - kTolerance) > kMaxLagMs) return win;
@@ -352,53 +294,161 @@ std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::
       win.hi = static_cast<std::size_t>(std::min(std::floor(lag_ms * (1 + kTolerance)), double(kMaxLagMs)));
       return win;
     };
-    Grid g;
+    Grid out;
     for (double bpm = kMinBpm; bpm <= kMaxBpm; bpm *= kGridStep) {
-      g.bpm.push_back(bpm);
-      g.p1.push_back(window(60000.0 / bpm));
-      g.p2.push_back(window(120000.0 / bpm));
+      out.bpm.push_back(bpm);
+      out.log2_bpm.push_back(std::log2(bpm));
+      out.p1.push_back(window(60000.0 / bpm));
+      out.p2.push_back(window(120000.0 / bpm));
     }
-    return g;
+    return out;
   }();
+  return g;
+}
+
+// Working storage of one estimate, reused from one window to the next.
+struct TempoScratch {
+  std::pmr::vector<std::int64_t> ms;
+  std::pmr::vector<float> w;
+  std::pmr::vector<float> acf;
+  std::pmr::vector<double> prefix;
+  std::pmr::vector<double> score;
+  explicit TempoScratch(std::pmr::memory_resource* mr) : ms(mr), w(mr), acf(mr), prefix(mr), score(mr) {}
+};
+
+// See estimate_tempo. Candidates more than `span` octaves from the prior's centre are not scored
+// (their prior weight is negligible); `rival` false skips the confidence (0).
+std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScratch& s, TempoPrior tempo_prior,
+                                         double span, bool rival, std::size_t stride = 1) {
+  // Merge near-simultaneous onsets; times in whole milliseconds.
+  s.ms.clear();
+  s.w.clear();
+  double group_start = -1e300;
+  for (const auto& o : onsets) {
+    if (o.seconds - group_start < kMerge && !s.w.empty()) {
+      s.w.back() += o.weight;
+      continue;
+    }
+    group_start = o.seconds;
+    s.ms.push_back(std::llround(o.seconds * 1000.0));
+    s.w.push_back(o.weight);
+  }
+  if (s.ms.size() < 8) return std::nullopt;
+  // Saliences compressed so that a dense chord does not drown the rhythm: sqrt(notes).
+  for (auto& x : s.w) x = std::sqrt(x);
+
+  // Sparse autocorrelation: sum of w_i * w_j over pairs, by lag in milliseconds. The buffer is
+  // all zero between calls (cleared below by the same pairs), so a window costs its pairs, not the
+  // 2,000 lags.
+  s.acf.resize(static_cast<std::size_t>(kMaxLagMs) + 2, 0.0F);
+  const auto& ms = s.ms;
+  const auto& w = s.w;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    for (std::size_t j = i + 1; j < ms.size(); ++j) {
+      const std::int64_t lag = ms[j] - ms[i];
+      if (lag > kMaxLagMs) break;
+      s.acf[static_cast<std::size_t>(lag)] += w[i] * w[j];
+    }
+  }
+  // Prefix sums: mass within a window in O(1).
+  s.prefix.resize(s.acf.size() + 1);
+  s.prefix[0] = 0.0;
+  for (std::size_t i = 0; i < s.acf.size(); ++i) s.prefix[i + 1] = s.prefix[i] + s.acf[i];
+  const auto clear_acf = [&] {
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+      for (std::size_t j = i + 1; j < ms.size() && ms[j] - ms[i] <= kMaxLagMs; ++j) {
+        s.acf[static_cast<std::size_t>(ms[j] - ms[i])] = 0.0F;
+      }
+    }
+  };
+
+  const Grid& g = grid();
   // Mass in a window above what pairs spread evenly over all lags would put there: a window grows
   // with its lag, and without the baseline long periods would win by width alone.
-  const double density = prefix.back() / kMaxLagMs;
+  const double density = s.prefix.back() / kMaxLagMs;
   auto mass = [&](const Window& x) {
-    return x.hi < x.lo ? 0.0 : prefix[x.hi + 1] - prefix[x.lo] - density * static_cast<double>(x.hi - x.lo + 1);
+    return x.hi < x.lo ? 0.0 : s.prefix[x.hi + 1] - s.prefix[x.lo] - density * static_cast<double>(x.hi - x.lo + 1);
   };
-  struct Candidate {
-    double bpm, score;
-  };
-  std::pmr::vector<Candidate> cands(grid.bpm.size(), Candidate{}, mr);
-  for (std::size_t i = 0; i < cands.size(); ++i) {
-    const double octaves = std::log2(grid.bpm[i] / tempo_prior.bpm) / tempo_prior.octaves;
-    cands[i] = {grid.bpm[i], (mass(grid.p1[i]) + 0.5 * mass(grid.p2[i])) * std::exp(-0.5 * octaves * octaves)};
-  }
-  const auto best = std::max_element(cands.begin(), cands.end(),
-                                     [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
-  if (best->score <= 0) return std::nullopt;
-  // Rival: the best candidate not within 4 % of the winner, its double or its half.
-  auto related = [&](double bpm) {
-    for (double f : {1.0, 2.0, 0.5}) {
-      if (std::abs(bpm / (best->bpm * f) - 1.0) < 0.04) return true;
+  const double centre = std::log2(tempo_prior.bpm);
+  if (rival) s.score.assign(g.bpm.size(), 0.0);
+  std::size_t best = g.bpm.size();
+  double best_score = 0.0;
+  for (std::size_t i = 0; i < g.bpm.size(); i += stride) {
+    const double octaves = (g.log2_bpm[i] - centre) / tempo_prior.octaves;
+    if (std::abs(octaves) * tempo_prior.octaves > span) continue;
+    const double m = mass(g.p1[i]) + 0.5 * mass(g.p2[i]);
+    if (m <= 0) continue;  // no better than even spread: never the winner, and exp() saved
+    const double score = m * std::exp(-0.5 * octaves * octaves);
+    if (rival) s.score[i] = score;
+    if (best == g.bpm.size() || score > best_score) {
+      best = i;
+      best_score = score;
     }
-    return false;
-  };
-  double rival = 0.0;
-  for (const auto& c : cands) {
-    if (!related(c.bpm)) rival = std::max(rival, c.score);
+  }
+  if (best == g.bpm.size()) {
+    clear_acf();
+    return std::nullopt;
+  }
+  double confidence = 0.0;
+  if (rival) {
+    // Rival: the best candidate not within 4 % of the winner, its double or its half.
+    auto related = [&](double bpm) {
+      for (double f : {1.0, 2.0, 0.5}) {
+        if (std::abs(bpm / (g.bpm[best] * f) - 1.0) < 0.04) return true;
+      }
+      return false;
+    };
+    double r = 0.0;
+    for (std::size_t i = 0; i < g.bpm.size(); ++i) {
+      if (s.score[i] > r && !related(g.bpm[i])) r = s.score[i];
+    }
+    confidence = (best_score - r) / best_score;
   }
   // Refine: the winning window is 8 % wide and its score flat across neighbouring candidates, so the
   // period is the autocorrelation's centroid within the winner's window for P.
-  double bpm = best->bpm;
-  const Window& w1 = grid.p1[static_cast<std::size_t>(best - cands.begin())];
+  double bpm = g.bpm[best];
+  const Window& w1 = g.p1[best];
   double sum = 0, weighted = 0;
   for (std::size_t lag = w1.lo; lag <= w1.hi; ++lag) {
-    sum += acf[lag];
-    weighted += static_cast<double>(acf[lag]) * static_cast<double>(lag);
+    sum += s.acf[lag];
+    weighted += static_cast<double>(s.acf[lag]) * static_cast<double>(lag);
   }
   if (sum > 0) bpm = 60000.0 * sum / weighted;
-  return TempoEstimate{bpm, (best->score - rival) / best->score};
+  clear_acf();
+  return TempoEstimate{bpm, confidence};
+}
+
+}  // namespace
+
+std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr,
+                                            TempoPrior tempo_prior) {
+  TempoScratch scratch(mr);
+  return estimate_in(onsets, scratch, tempo_prior, std::numeric_limits<double>::infinity(), true);
+}
+
+std::optional<TempoEstimate> estimate_tempo_with_rubato(std::span<const Onset> onsets, std::pmr::memory_resource* mr) {
+  constexpr double kWindow = 8.0, kLocalOctaves = 0.3, kLocalSpan = 3 * kLocalOctaves;
+  TempoScratch scratch(mr);  // one set of buffers for the whole piece and every window
+  auto global = estimate_in(onsets, scratch, TempoPrior{}, std::numeric_limits<double>::infinity(), true);
+  if (!global) return global;
+  std::pmr::vector<double> local(mr);
+  const double end = onsets.back().seconds;
+  std::size_t first = 0;
+  for (double t0 = onsets.front().seconds; t0 < end && first < onsets.size(); t0 += kWindow) {
+    std::size_t last = first;
+    while (last < onsets.size() && onsets[last].seconds < t0 + kWindow) ++last;
+    if (const auto e = estimate_in(onsets.subspan(first, last - first), scratch,
+                                   TempoPrior{global->bpm, kLocalOctaves}, kLocalSpan, false, 2)) {
+      local.push_back(e->bpm);
+    }
+    first = last;
+  }
+  if (local.size() >= 3) {
+    const auto mid = local.begin() + static_cast<std::ptrdiff_t>(local.size() / 2);
+    std::nth_element(local.begin(), mid, local.end());
+    global->bpm = *mid;
+  }
+  return global;
 }
 
 }  // namespace midisift::analyze

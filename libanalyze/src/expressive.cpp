@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 
 namespace midisift::analyze {
 
@@ -11,10 +12,23 @@ constexpr std::array<std::uint32_t, kMetricLevels> kDivisors{1, 2, 3, 4, 6, 8, 1
 
 std::uint8_t metric_level(std::uint32_t tick, std::uint16_t ppq) noexcept {
   if (ppq == 0) return 0;
-  for (std::uint8_t i = 0; i < kMetricLevels; ++i) {
-    if ((std::uint64_t{tick} * kDivisors[i]) % ppq == 0) return i;
-  }
-  return kMetricLevels;
+  // tick * d is a multiple of ppq exactly when q = ppq / gcd(tick mod ppq, ppq) divides d: one gcd
+  // and a table of the first level whose divisor q divides (q > 64 divides none).
+  static constexpr auto kLevelOf = [] {
+    std::array<std::uint8_t, 65> t{};
+    for (std::size_t q = 1; q <= 64; ++q) {
+      t[q] = kMetricLevels;
+      for (std::uint8_t i = 0; i < kMetricLevels; ++i) {
+        if (kDivisors[i] % q == 0) {
+          t[q] = i;
+          break;
+        }
+      }
+    }
+    return t;
+  }();
+  const std::uint32_t q = ppq / std::gcd(tick % ppq, std::uint32_t{ppq});
+  return q <= 64 ? kLevelOf[q] : kMetricLevels;
 }
 
 std::pmr::vector<std::optional<double>> nomml_per_track(std::span<const Note> notes, std::size_t tracks,

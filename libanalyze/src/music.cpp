@@ -462,10 +462,14 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     m.notes_per_second = static_cast<double>(notes.size()) / *m.last_note_seconds;
   }
 
-  if (sec_per_tick > 0) m.estimated_tempo = estimate_tempo_with_rubato(onsets, mr);
-  m.estimated_key = estimate_key(key_evidence(notes, ppq, sec_per_tick, m.key_signature));
   m.nomml = nomml_per_track(notes, n_tracks, ppq, mr);
   m.expressive = expressive(m.nomml, notes);
+  // A quantised file keeps one tempo between its tempo events: the whole piece's periodicity. A
+  // performance (or a file whose grid is unknown) moves: the median of local tempi.
+  if (sec_per_tick > 0) {
+    m.estimated_tempo = m.expressive == false ? estimate_tempo(onsets, mr) : estimate_tempo_with_rubato(onsets, mr);
+  }
+  m.estimated_key = estimate_key(key_evidence(notes, ppq, sec_per_tick, m.key_signature));
   {
     const TimeSignature ts = m.time_signature.value_or(TimeSignature{});
     const bool compound = compound_meter(ts);

@@ -161,11 +161,12 @@ struct TempoPrior {
                                                           TempoPrior prior = {});
 
 /// The tempo of a performance whose tempo moves (rubato): `estimate_tempo` over the whole piece,
-/// then again over windows of 8 s every 4 s with the prior centred on the whole piece's estimate
-/// (0.3 octaves: the same metrical level), and the median of the windows' tempi (with 3 windows
-/// or more; else the whole piece's). The median of local tempi follows the beat people count
-/// (ASAP's annotations: the median inter-beat interval) more closely than one period for the
-/// whole piece. `confidence` is the whole piece's. Cost: about three times `estimate_tempo`.
+/// then again over consecutive windows of 8 s with the prior centred on the whole piece's estimate
+/// (0.3 octaves: the same metrical level; candidates 1 % apart, none beyond 0.9 octaves), and the
+/// median of the windows' tempi (with 3 windows or more; else the whole piece's). The median of
+/// local tempi follows the beat people count (ASAP's annotations: the median inter-beat interval)
+/// more closely than one period for the whole piece. `confidence` is the whole piece's. Cost:
+/// about twice `estimate_tempo`; one set of working buffers from `mr` for all windows.
 [[nodiscard]] std::optional<TempoEstimate> estimate_tempo_with_rubato(std::span<const Onset> onsets,
                                                                       std::pmr::memory_resource* mr);
 
