@@ -198,16 +198,18 @@ constexpr Column kColumns[] = {
     {"key_signature_changes", Integer, "", 2, "events", "key-signature meta events",
      music<&MusicalFacts::key_signature_changes>},
     {"estimated_key_tonic", Integer, "", 2, "pitch class",
-     "Krumhansl-Schmuckler estimate (Temperley 2007 profiles, duration-weighted, drums excluded): pitch class "
-     "0-11, C = 0",
+     "key estimate (schema 6 on: five published profiles, the opening and ending, the final bass and a non-C key "
+     "signature; before: Krumhansl-Schmuckler with Temperley's profiles): pitch class 0-11, C = 0",
      [](const R& r) { return estimated_key(r, [](const auto& k) { return k.key.tonic; }); }},
     {"estimated_key_mode", Text, "", 2, "", "`major` or `minor`",
      [](const R& r) { return estimated_key(r, [](const auto& k) { return analyze::to_string(k.key.mode); }); }},
-    {"estimated_key_confidence", Real, "", 2, "Pearson r", "correlation of the profile with the key's",
+    {"estimated_key_confidence", Real, "", 2, "Pearson r",
+     "correlation of the duration profile with the key's (mean over the five profiles); its probability is "
+     "`estimated_key_probability`",
      [](const R& r) { return estimated_key(r, [](const auto& k) { return k.correlation; }); }},
     {"estimated_key_runner_up", Text, "", 2, "", "second-best key, e.g. `A minor`",
      [](const R& r) { return estimated_key(r, [](const auto& k) { return analyze::key_name(k.runner_up); }); }},
-    {"estimated_key_runner_up_confidence", Real, "", 2, "Pearson r", "correlation of the runner-up key",
+    {"estimated_key_runner_up_confidence", Real, "", 2, "Pearson r", "correlation of the runner-up key (mean)",
      [](const R& r) { return estimated_key(r, [](const auto& k) { return k.runner_up_correlation; }); }},
     {"notes", Integer, "", 2, "notes", "notes paired from note-on/off (FIFO per track, channel and pitch)",
      music<&MusicalFacts::notes>},
