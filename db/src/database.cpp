@@ -115,7 +115,9 @@ CREATE VIEW file_overview AS
          gm_families, md5, fingerprint
   FROM present_files;
 )sql",
-    // 6: the windowed key and the chords per beat (libanalyze/include/midisift/analyze/music.hpp).
+    // 6: the windowed key and the chords per beat (libanalyze/include/midisift/analyze/music.hpp);
+    // chords are stored in one JSON column per file (`chord_segments`, a few hundred a file: one
+    // row each tripled the writer's time) and read as rows through the `chords` view.
     R"sql(
 CREATE TABLE key_regions (
   file_id       INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
@@ -128,16 +130,10 @@ CREATE TABLE key_regions (
   confidence    REAL    NOT NULL
 );
 CREATE INDEX key_regions_file ON key_regions (file_id);
-CREATE TABLE chords (
-  file_id       INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
-  start_tick    INTEGER NOT NULL,
-  start_seconds REAL    NOT NULL,
-  label         TEXT    NOT NULL,
-  root          INTEGER,
-  quality       TEXT,
-  bass          INTEGER
-);
-CREATE INDEX chords_file ON chords (file_id);
+CREATE VIEW chords AS
+  SELECT f.id AS file_id, c.value ->> 0 AS start_tick, CAST(c.value ->> 1 AS REAL) AS start_seconds, c.value ->> 2 AS label,
+         c.value ->> 3 AS root, c.value ->> 4 AS quality, c.value ->> 5 AS bass
+  FROM present_files f, json_each(f.chord_segments) c WHERE f.chord_segments IS NOT NULL;
 )sql",
 };
 
@@ -463,11 +459,6 @@ struct Writer::Impl {
                               "INSERT INTO key_regions (file_id, start_bar, start_tick, start_seconds, key, tonic, "
                               "mode, confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                               true};
-  Statement insert_chord{db,
-                         "INSERT INTO chords (file_id, start_tick, start_seconds, label, root, quality, bass) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                         true};
-
   Impl(Database& d, std::size_t size, std::chrono::milliseconds age)
       : db(d), batch_size(size == 0 ? 1 : size), max_batch_age(age) {}
 
@@ -482,7 +473,7 @@ struct Writer::Impl {
                        pending, committed);
     broken = true;
     for (Statement* s : {&mark_missing_id, &mark_missing_path, &remove, &insert_file, &insert_diag,
-                         &insert_instrument, &insert_loop, &insert_key_region, &insert_chord}) {
+                         &insert_instrument, &insert_loop, &insert_key_region}) {
       s->reset();
     }
     batch.reset();  // ROLLBACK
@@ -610,23 +601,6 @@ void Writer::add(const scan::FileResult& r) {
       s.bind(7, analyze::to_string(k.key.mode));
       s.bind(8, k.confidence);
       w.run(s, "inserting a key region", r.path);
-    }
-    for (const auto& c : r.music->chords) {
-      auto& s = w.insert_chord;
-      s.bind(1, file_id);
-      s.bind(2, i64(c.start_tick));
-      s.bind(3, c.start_seconds);
-      s.bind(4, std::string_view(analyze::chord_label(c.chord)));
-      if (c.chord) {
-        s.bind(5, i64(c.chord->root));
-        s.bind(6, analyze::to_string(c.chord->quality));
-        s.bind(7, i64(c.chord->bass));
-      } else {
-        s.bind_null(5);
-        s.bind_null(6);
-        s.bind_null(7);
-      }
-      w.run(s, "inserting a chord", r.path);
     }
   }
   for (const auto& d : r.diagnostics) {
@@ -857,10 +831,7 @@ MergeSummary merge(Database& into, const std::filesystem::path& shard) {
         "FROM shard.loops l JOIN shard.files s ON s.id = l.file_id JOIN main.files f ON f.path = s.path;"
         "INSERT INTO main.key_regions (file_id, start_bar, start_tick, start_seconds, key, tonic, mode, confidence) "
         "SELECT f.id, k.start_bar, k.start_tick, k.start_seconds, k.key, k.tonic, k.mode, k.confidence "
-        "FROM shard.key_regions k JOIN shard.files s ON s.id = k.file_id JOIN main.files f ON f.path = s.path;"
-        "INSERT INTO main.chords (file_id, start_tick, start_seconds, label, root, quality, bass) "
-        "SELECT f.id, c.start_tick, c.start_seconds, c.label, c.root, c.quality, c.bass "
-        "FROM shard.chords c JOIN shard.files s ON s.id = c.file_id JOIN main.files f ON f.path = s.path;");
+        "FROM shard.key_regions k JOIN shard.files s ON s.id = k.file_id JOIN main.files f ON f.path = s.path;");
     t.commit();
   } catch (...) {
     sqlite3_exec(Access::handle(into), "DETACH DATABASE shard", nullptr, nullptr, nullptr);

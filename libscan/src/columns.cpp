@@ -342,8 +342,41 @@ constexpr Column kColumns[] = {
      "1: an expressive performance (tracks with NOMML 12 hold most notes), 0: a quantised sequence; NULL without "
      "notes or a ppq grid",
      music<&MusicalFacts::expressive>},
-    {"chord_count", Integer, "", 6, "rows", "rows in `chords` (chord per beat, runs of one label merged)",
+    {"chord_count", Integer, "", 6, "segments", "segments in `chord_segments` (chord per beat, runs of one label merged)",
      [](const R& r) { return r.music ? v(r.music->chords.size()) : Value{}; }},
+    {"chord_segments", Json, "", 6, "",
+     "chords per beat of a quantised file (Pardo & Birmingham 2002 templates), one array per segment: [start_tick, "
+     "start_seconds, label (Harte 2005: `Bb:maj7`, `F:maj/3`, `N`), root, quality, bass] (pitch classes, C = 0; "
+     "null for `N`); the `chords` view has a row per segment. NULL for performances and without a bar grid",
+     [](const R& r) {
+       if (!r.music || r.music->chords.empty()) return Value{};
+       std::string s = "[";
+       for (const auto& c : r.music->chords) {
+         if (s.size() > 1) s += ',';
+         if (c.chord) {
+           s += fmt::format(R"([{},{},"{}",{},"{}",{}])", c.start_tick, c.start_seconds, analyze::chord_label(*c.chord),
+                            c.chord->root, analyze::to_string(c.chord->quality), c.chord->bass);
+         } else {
+           s += fmt::format(R"([{},{},"N",null,null,null])", c.start_tick, c.start_seconds);
+         }
+       }
+       s += ']';
+       return Value(std::move(s));
+     },
+     [](const R& r) {
+       std::string s;
+       std::size_t shown = 0;
+       for (const auto& c : r.music->chords) {
+         if (shown == 16) {
+           s += fmt::format(" ... ({} in all)", r.music->chords.size());
+           break;
+         }
+         if (!s.empty()) s += ' ';
+         s += analyze::chord_label(c.chord);
+         ++shown;
+       }
+       return s;
+     }},
 };
 
 // Columns are only ever appended, so a database created new and one migrated step by step have
@@ -436,7 +469,6 @@ nlohmann::json to_json(const FileResult& r) {
   j["instruments"] = std::move(instruments);
   j["loops"] = std::move(loops);
   auto regions = nlohmann::json::array();
-  auto chords = nlohmann::json::array();
   if (r.music) {
     for (const auto& k : r.music->key_regions) {
       regions.push_back({{"start_bar", k.start_bar},
@@ -445,17 +477,8 @@ nlohmann::json to_json(const FileResult& r) {
                          {"key", analyze::key_name(k.key)},
                          {"confidence", k.confidence}});
     }
-    for (const auto& c : r.music->chords) {
-      chords.push_back({{"start_tick", c.start_tick},
-                        {"start_seconds", c.start_seconds},
-                        {"label", analyze::chord_label(c.chord)},
-                        {"root", c.chord ? nlohmann::json(c.chord->root) : nlohmann::json(nullptr)},
-                        {"quality", c.chord ? nlohmann::json(analyze::to_string(c.chord->quality)) : nlohmann::json(nullptr)},
-                        {"bass", c.chord ? nlohmann::json(c.chord->bass) : nlohmann::json(nullptr)}});
-    }
   }
   j["key_regions"] = std::move(regions);
-  j["chords"] = std::move(chords);
   auto diags = nlohmann::json::array();
   for (const auto& d : r.diagnostics) {
     diags.push_back({{"code", parse::to_string(d.code)},
@@ -493,20 +516,6 @@ std::string to_text(const FileResult& r) {
       regions += fmt::format("{} from bar {}", analyze::key_name(k.key), k.start_bar + 1);
     }
     line("key_regions", regions);
-  }
-  if (r.music && !r.music->chords.empty()) {
-    std::string chords;
-    std::size_t shown = 0;
-    for (const auto& c : r.music->chords) {
-      if (shown == 16) {
-        chords += fmt::format(" ... ({} in all)", r.music->chords.size());
-        break;
-      }
-      if (!chords.empty()) chords += ' ';
-      chords += analyze::chord_label(c.chord);
-      ++shown;
-    }
-    line("chords", chords);
   }
   if (r.music) {
     for (const auto& u : r.music->instruments) {

@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <memory_resource>
 
 #include <string>
 #include <vector>
@@ -62,9 +63,9 @@ TEST(Database, CreatesSchemaWithUserVersion) {
 // application_id), undoing each later version's changes, newest first.
 void downgrade(Database& db, int version) {
   if (version < 6) {
-    db.exec("DROP TABLE key_regions; DROP TABLE chords");
+    db.exec("DROP TABLE key_regions; DROP VIEW chords");
     for (const char* c : {"estimated_key_probability", "key_changes", "beat_bpm", "beat_bpm_above", "beat_bpm_below",
-                          "beat_bpm_source", "nomml", "expressive", "chord_count"}) {
+                          "beat_bpm_source", "nomml", "expressive", "chord_count", "chord_segments"}) {
       db.exec((std::string("ALTER TABLE files DROP COLUMN ") + c).c_str());
     }
   }
@@ -129,9 +130,10 @@ TEST(Database, MigratesEveryOlderVersionKeepingItsRowsWithTheColumnsOfANewOne) {
                             "files"),
               "kept.mid|10|NULL");
     EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('instruments', 'loops', "
-                            "'files_fingerprint')"),
-              "3");
-    EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "7");
+                            "'files_fingerprint', 'key_regions')"),
+              "4");
+    EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "8");  // `chords` from 6
+    EXPECT_EQ(query_one(db, "SELECT count(*) FROM chords"), "0");
     EXPECT_EQ(query_one(db, "SELECT path FROM file_overview"), "kept.mid");
   }
 }
@@ -253,6 +255,38 @@ TEST(Writer, WritesFactsAndDiagnostics) {
   EXPECT_EQ(counts.ok, 1U);
   EXPECT_EQ(counts.recovered, 1U);
   EXPECT_EQ(counts.failed, 1U);
+}
+
+TEST(Writer, KeyRegionsAreRowsAndChordsAreReadThroughTheirView) {
+  test::TempDir dir;
+  Database db(dir.path() / "a.db");
+  std::pmr::monotonic_buffer_resource mr;
+  scan::FileResult r = ok_record("x/a.mid");
+  r.music.emplace(&mr);
+  r.music->key_regions.push_back({0, 0, 0.0, analyze::Key{0, analyze::Mode::Major}, 0.9});
+  r.music->key_regions.push_back({8, 15360, 16.0, analyze::Key{9, analyze::Mode::Minor}, 0.7});
+  r.music->key_changes = 1;
+  r.music->chords.push_back({0, 0.0, analyze::Chord{10, analyze::ChordQuality::Major7, 10}});
+  r.music->chords.push_back({480, 0.5, analyze::Chord{5, analyze::ChordQuality::Major, 9}});
+  r.music->chords.push_back({960, 1.0, std::nullopt});
+  {
+    Writer w(db, 1);
+    w.add(r);
+  }
+  EXPECT_EQ(query_one(db, "SELECT group_concat(start_bar || ' ' || key || ' ' || tonic || ' ' || mode, ', ') FROM "
+                          "key_regions"),
+            "0 C major 0 major, 8 A minor 9 minor");
+  EXPECT_EQ(query_one(db, "SELECT key_changes || ' ' || chord_count FROM files"), "1 3");
+  EXPECT_EQ(query_one(db, "SELECT group_concat(start_tick || ' ' || start_seconds || ' ' || label || ' ' || "
+                          "ifnull(root, '-') || ' ' || ifnull(quality, '-') || ' ' || ifnull(bass, '-'), ', ') "
+                          "FROM chords"),
+            "0 0.0 Bb:maj7 10 maj7 10, 480 0.5 F:maj/3 5 maj 9, 960 1.0 N - - -");
+  {
+    Writer w(db, 1);
+    w.add(ok_record("x/a.mid"));  // the file again, now without music: its regions go with the old row
+  }
+  EXPECT_EQ(query_one(db, "SELECT count(*) FROM key_regions"), "0");
+  EXPECT_EQ(query_one(db, "SELECT count(*) FROM chords"), "0");
 }
 
 TEST(Writer, ASecondRecordForAPathReplacesTheFirstAndItsDiagnostics) {

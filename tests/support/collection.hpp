@@ -97,6 +97,12 @@ inline std::string snapshot(const std::filesystem::path& db_path) {
   s += "\n--\n" + query(db_path,
                         "SELECT f.path, l.track, l.start_bar, l.bars, l.repeats, l.start_tick, l.end_tick, l.notes, "
                         "l.exact, l.drum FROM loops l JOIN files f ON f.id = l.file_id ORDER BY 1, 2, 3, 4");
+  s += "\n--\n" + query(db_path,
+                        "SELECT f.path, k.start_bar, k.start_tick, k.start_seconds, k.key, k.tonic, k.mode, k.confidence "
+                        "FROM key_regions k JOIN files f ON f.id = k.file_id ORDER BY 1, 2");
+  s += "\n--\n" + query(db_path,
+                        "SELECT f.path, c.start_tick, c.label, c.root, c.quality, c.bass FROM chords c JOIN files f "
+                        "ON f.id = c.file_id ORDER BY 1, 2");
   return s;
 }
 
