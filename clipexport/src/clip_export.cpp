@@ -119,11 +119,11 @@ ClipDraft make_clip(const parse::Smf& smf, const Selection& sel, std::uint16_t c
   std::vector<clip::Event> events;
   for (const auto& s : sources) {
     const auto& e = *s.event;
-    const std::uint8_t kind = e.kind();
-    const bool note_off = kind == 0x80 || (kind == 0x90 && e.data2 == 0);
+    const parse::StatusKind kind = e.kind();
+    const bool note_off = e.is_note_off();
     const auto key = static_cast<std::uint16_t>((e.channel() << 8) | e.data1);
     if (e.tick < start) {
-      if (kind == 0xC0) program_before[e.channel()] = clip::Event{0, e.status, e.data1, 0};
+      if (kind == parse::StatusKind::ProgramChange) program_before[e.channel()] = clip::Event{0, e.status, e.data1, 0};
       continue;
     }
     if (note_off) {

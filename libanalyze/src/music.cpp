@@ -12,11 +12,7 @@ namespace midisift::analyze {
 
 namespace {
 
-constexpr std::uint8_t kMetaText = 0x01;
-constexpr std::uint8_t kMetaTrackName = 0x03;
-constexpr std::uint8_t kMetaLyric = 0x05;
-constexpr std::uint8_t kMetaTimeSignature = 0x58;
-constexpr std::uint8_t kMetaKeySignature = 0x59;
+using parse::MetaType;
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 
 constexpr std::string_view kFamilies[16] = {
@@ -294,36 +290,36 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     bool named = false;
     m.track_names.emplace_back();
     for (const auto& e : track.events) {
-      if (e.kind() == 0xC0) {
+      if (e.is_channel() && e.kind() == parse::StatusKind::ProgramChange) {
         if (!programs.empty() && e.tick < programs.back().tick) programs_sorted = false;
         programs.push_back({e.tick, e.channel(), static_cast<std::uint8_t>(e.data1 & 0x7F)});
         continue;
       }
       if (!e.is_meta()) continue;
-      switch (e.data1) {
-        case kMetaTrackName:
+      switch (static_cast<MetaType>(e.data1)) {
+        case MetaType::TrackName:
           if (!named) {
             m.track_names.back() = text_of(smf.payload(e), mr);
             named = true;
           }
           break;
-        case kMetaText:
+        case MetaType::Text:
           m.has_text = true;
           text_events.push_back({e.tick, track_index, smf.payload(e)});
           if (starts_with(smf.payload(e), "@K")) karaoke_header = true;
           break;
-        case kMetaLyric:
+        case MetaType::Lyric:
           m.has_lyrics = true;
           lyric_events.push_back({e.tick, track_index, smf.payload(e)});
           break;
-        case kMetaTimeSignature:
+        case MetaType::TimeSignature:
           if (e.length >= 2) {
             ++m.time_signature_changes;
             const auto ts = time_signature_of(smf, e);
             if (ts && (!m.time_signature || ts->tick < m.time_signature->tick)) m.time_signature = ts;
           }
           break;
-        case kMetaKeySignature:
+        case MetaType::KeySignature:
           if (e.length >= 2) {
             const auto p = smf.payload(e);
             const auto sf = static_cast<std::int8_t>(std::to_integer<std::uint8_t>(p[0]));

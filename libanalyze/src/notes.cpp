@@ -75,10 +75,10 @@ NoteList extract_notes(const parse::Smf& smf, std::pmr::memory_resource* mr,
     head.fill(kNone);
     const std::size_t first = out.notes.size();
     for (const auto& e : track.events) {
-      const std::uint8_t kind = e.kind();
-      if (kind != 0x90 && kind != 0x80) continue;
+      const parse::StatusKind kind = e.kind();
+      if (kind != parse::StatusKind::NoteOn && kind != parse::StatusKind::NoteOff) continue;
       const std::size_t key = static_cast<std::size_t>(e.channel()) * 128U + (e.data1 & 0x7FU);
-      if (kind == 0x90 && e.data2 != 0) {
+      if (e.is_note_on()) {
         const auto index = static_cast<std::uint32_t>(out.notes.size());
         out.notes.push_back(Note{e.tick, kNone, track_index, e.channel(), static_cast<std::uint8_t>(e.data1 & 0x7F),
                                  static_cast<std::uint8_t>(e.data2 & 0x7F)});

@@ -19,8 +19,8 @@ constexpr bool is_chunk_id_char(u8 c) noexcept { return c >= 0x20 && c <= 0x7E; 
 
 // Data bytes of a channel voice/mode message (MIDI 1.0 Detailed Specification, table I).
 constexpr u32 channel_data_length(u8 status) noexcept {
-  const u8 kind = status & 0xF0;
-  return (kind == 0xC0 || kind == 0xD0) ? 1 : 2;
+  const auto kind = static_cast<StatusKind>(status & 0xF0);
+  return (kind == StatusKind::ProgramChange || kind == StatusKind::ChannelPressure) ? 1 : 2;
 }
 
 // Data bytes of a system common or real-time message; F4, F5, F9 and FD are undefined.
@@ -44,15 +44,15 @@ constexpr u32 kMaxLeadingGarbage = 4096;
 // Payload length of the meta events SMF 1.0 defines with a fixed length; -1 for variable ones.
 // Sequence Number (00) may be 0 or 2 bytes: 0 is accepted below.
 constexpr int fixed_meta_length(u8 type) noexcept {
-  switch (type) {
-    case 0x00: return 2;
-    case 0x20:
-    case 0x21: return 1;
-    case 0x2F: return 0;
-    case 0x51: return 3;
-    case 0x54: return 5;
-    case 0x58: return 4;
-    case 0x59: return 2;
+  switch (static_cast<MetaType>(type)) {
+    case MetaType::SequenceNumber: return 2;
+    case MetaType::ChannelPrefix:
+    case MetaType::Port: return 1;
+    case MetaType::EndOfTrack: return 0;
+    case MetaType::SetTempo: return 3;
+    case MetaType::SmpteOffset: return 5;
+    case MetaType::TimeSignature: return 4;
+    case MetaType::KeySignature: return 2;
     default: return -1;
   }
 }
@@ -393,7 +393,7 @@ class Reader {
           if (!complete_length) pos = limit;
           push(pos, limit - pos, kMetaStatus, type, 0);
           pos = limit;
-          eot = eot || type == kMetaEndOfTrack;
+          eot = eot || type == static_cast<u8>(MetaType::EndOfTrack);
           break;
         }
         push(pos, len, kMetaStatus, type, 0);
@@ -404,7 +404,7 @@ class Reader {
         }
         pos += len;
         last = LastEvent::Meta;
-        if (type == kMetaEndOfTrack) eot = true;
+        if (type == static_cast<u8>(MetaType::EndOfTrack)) eot = true;
         continue;
       }
 

@@ -234,7 +234,7 @@ class Score {
       std::vector<Program> programs;
       for (const auto& t : smf_->tracks()) {
         for (const auto& e : t.events) {
-          if (e.kind() == 0xC0) programs.push_back({e.tick, e.channel(), static_cast<std::uint8_t>(e.data1 & 0x7F)});
+          if (e.is_channel() && e.kind() == parse::StatusKind::ProgramChange) programs.push_back({e.tick, e.channel(), static_cast<std::uint8_t>(e.data1 & 0x7F)});
         }
       }
       std::stable_sort(programs.begin(), programs.end(), [](const Program& a, const Program& b) { return a.tick < b.tick; });

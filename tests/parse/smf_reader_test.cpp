@@ -47,7 +47,7 @@ TEST(SmfReader, ReadsFormat0NoteOnNoteOff) {
   EXPECT_EQ(ev[1].status, 0x80);
   EXPECT_EQ(ev[1].tick, 96U);
   EXPECT_TRUE(ev[2].is_meta());
-  EXPECT_EQ(ev[2].data1, kMetaEndOfTrack);
+  EXPECT_TRUE(ev[2].is_meta(MetaType::EndOfTrack));
   EXPECT_EQ(ev[2].tick, 96U);
   EXPECT_TRUE(smf.tracks()[0].has_end_of_track);
 }
@@ -119,7 +119,7 @@ TEST(SmfReader, MetaEventsOfAnyTypeKeepTheirPayload) {
   ASSERT_EQ(ev.size(), 4U);
   EXPECT_EQ(ev[0].data1, 0x03);
   EXPECT_EQ(std::to_integer<char>(smf.payload(ev[0])[0]), 'P');
-  EXPECT_EQ(ev[1].data1, kMetaSetTempo);
+  EXPECT_TRUE(ev[1].is_meta(MetaType::SetTempo));
   EXPECT_EQ(ev[1].length, 3U);
   EXPECT_EQ(ev[2].data1, 0x7F);
 }

@@ -45,7 +45,7 @@ struct FileFacts {
 /// Absent for any other event or a payload shorter than 3 bytes. A tempo of 0 is returned as is.
 /// Inline: it is called for every event of every track.
 [[nodiscard]] inline std::optional<std::uint32_t> tempo_of(const parse::Smf& smf, const parse::Event& e) noexcept {
-  if (!e.is_meta() || e.data1 != parse::kMetaSetTempo || e.length < 3) return std::nullopt;
+  if (!e.is_meta(parse::MetaType::SetTempo) || e.length < 3) return std::nullopt;
   const auto p = smf.payload(e);
   return (std::to_integer<std::uint32_t>(p[0]) << 16) | (std::to_integer<std::uint32_t>(p[1]) << 8) |
          std::to_integer<std::uint32_t>(p[2]);

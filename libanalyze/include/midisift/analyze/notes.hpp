@@ -95,7 +95,7 @@ struct TimeSignature {
 /// Inline: it is called for every event of every track.
 [[nodiscard]] inline std::optional<TimeSignature> time_signature_of(const parse::Smf& smf,
                                                                     const parse::Event& e) noexcept {
-  if (!e.is_meta() || e.data1 != 0x58 || e.length < 2) return std::nullopt;
+  if (!e.is_meta(parse::MetaType::TimeSignature) || e.length < 2) return std::nullopt;
   const auto p = smf.payload(e);
   const auto num = std::to_integer<std::uint8_t>(p[0]);
   const auto dd = std::to_integer<std::uint8_t>(p[1]);

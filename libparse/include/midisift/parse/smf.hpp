@@ -21,8 +21,53 @@ namespace midisift::parse {
 inline constexpr std::uint8_t kMetaStatus = 0xFF;
 inline constexpr std::uint8_t kSysexStatus = 0xF0;
 inline constexpr std::uint8_t kSysexEscapeStatus = 0xF7;
-inline constexpr std::uint8_t kMetaEndOfTrack = 0x2F;
-inline constexpr std::uint8_t kMetaSetTempo = 0x51;
+
+/// Meta event types: the byte after 0xFF (SMF 1.0 "Meta-Events"; Port, 0x21, from the MMA's
+/// RP-019; Lyric as the karaoke files and RP-017 use it).
+enum class MetaType : std::uint8_t {
+  SequenceNumber = 0x00,
+  Text = 0x01,
+  Copyright = 0x02,
+  TrackName = 0x03,       ///< Sequence/Track Name
+  InstrumentName = 0x04,
+  Lyric = 0x05,
+  Marker = 0x06,
+  CuePoint = 0x07,
+  ChannelPrefix = 0x20,
+  Port = 0x21,
+  EndOfTrack = 0x2F,
+  SetTempo = 0x51,
+  SmpteOffset = 0x54,
+  TimeSignature = 0x58,
+  KeySignature = 0x59,
+  SequencerSpecific = 0x7F,
+};
+
+/// Channel voice message kinds: the high nibble of the status byte (MIDI 1.0 Detailed
+/// Specification, "Channel Voice Messages"; 0xB0 also carries the channel mode messages).
+enum class StatusKind : std::uint8_t {
+  NoteOff = 0x80,
+  NoteOn = 0x90,
+  PolyPressure = 0xA0,
+  ControlChange = 0xB0,
+  ProgramChange = 0xC0,
+  ChannelPressure = 0xD0,
+  PitchBend = 0xE0,
+};
+
+/// Controller numbers of control change messages (MIDI 1.0 "Control Change Messages", the
+/// controllers General MIDI 1 requires).
+enum class Controller : std::uint8_t {
+  BankSelect = 0,
+  Modulation = 1,
+  Volume = 7,
+  Pan = 10,
+  Expression = 11,
+  BankSelectLsb = 32,
+  SustainPedal = 64,
+  ResetAllControllers = 121,
+  AllNotesOff = 123,
+};
 
 /// One MTrk event, 16 bytes, stored contiguously per track.
 ///
@@ -44,13 +89,22 @@ struct Event {
 
   [[nodiscard]] constexpr bool is_channel() const noexcept { return status >= 0x80 && status < 0xF0; }
   [[nodiscard]] constexpr bool is_meta() const noexcept { return status == kMetaStatus; }
+  /// A meta event of type `t`.
+  [[nodiscard]] constexpr bool is_meta(MetaType t) const noexcept {
+    return status == kMetaStatus && data1 == static_cast<std::uint8_t>(t);
+  }
   [[nodiscard]] constexpr bool is_sysex() const noexcept {
     return status == kSysexStatus || status == kSysexEscapeStatus;
   }
   [[nodiscard]] constexpr std::uint8_t channel() const noexcept { return status & 0x0F; }
-  [[nodiscard]] constexpr std::uint8_t kind() const noexcept { return status & 0xF0; }
+  /// The kind of a channel message (meaningful when `is_channel()`).
+  [[nodiscard]] constexpr StatusKind kind() const noexcept { return static_cast<StatusKind>(status & 0xF0); }
   /// Note-on with velocity > 0 (SMF 1.0 / MIDI 1.0: note-on with velocity 0 is a note-off).
-  [[nodiscard]] constexpr bool is_note_on() const noexcept { return kind() == 0x90 && data2 != 0; }
+  [[nodiscard]] constexpr bool is_note_on() const noexcept { return kind() == StatusKind::NoteOn && data2 != 0; }
+  /// Note-off, or note-on with velocity 0 (MIDI 1.0).
+  [[nodiscard]] constexpr bool is_note_off() const noexcept {
+    return kind() == StatusKind::NoteOff || (kind() == StatusKind::NoteOn && data2 == 0);
+  }
 };
 static_assert(sizeof(Event) == 16);
 
