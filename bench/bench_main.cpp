@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory_resource>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@
 #include "midisift/parse/input_file.hpp"
 #include "midisift/parse/smf.hpp"
 #include "walk.hpp"
+
+#if MIDISIFT_HAVE_MINIMIDI
+#include <minimidi/MiniMidi.hpp>
+#endif
 
 extern char** environ;
 
@@ -179,6 +184,86 @@ void BM_Parse(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_Parse, Arena)->DenseRange(kSmall, kAll)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Parse, Heap)->DenseRange(kSmall, kAll)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_Parse, Pool)->DenseRange(kSmall, kAll)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+#if MIDISIFT_HAVE_MINIMIDI
+// ---- a peer in the same run: minimidi (github lzqlzzq/minimidi, the parser under symusic) -------
+
+// The files both parsers read: minimidi throws on some damaged files (found once, before any timed
+// loop) and reads out of bounds on a few of `edge/` (left out whole). Driven as in
+// ../shared/peers/minimidi/_source.txt: every message's time, status and first data byte read.
+const std::vector<const File*>& peer_files() {
+  static const std::vector<const File*> files = [] {
+    std::vector<const File*> out;
+    for (const auto& f : corpus().files) {
+      if (f.path.string().find("/edge/") != std::string::npos) continue;
+      try {
+        const auto* data = reinterpret_cast<const std::uint8_t*>(f.bytes.data());
+        minimidi::MidiFileView<std::span<const std::uint8_t>> view(data, f.bytes.size());
+        std::uint64_t sum = 0;
+        for (const auto& track : view) {
+          for (const auto& msg : track) sum += msg.time + msg.statusByte;
+        }
+        benchmark::DoNotOptimize(sum);
+        out.push_back(&f);
+      } catch (const std::exception&) {
+      }
+    }
+    return out;
+  }();
+  return files;
+}
+
+std::uint64_t peer_bytes() {
+  std::uint64_t n = 0;
+  for (const File* f : peer_files()) n += f->bytes.size();
+  return n;
+}
+
+// minimidi's lazy view: decodes as it iterates.
+void BM_PeerMinimidiView(benchmark::State& state) {
+  const auto& files = peer_files();
+  std::uint64_t sum = 0, messages = 0;
+  for (auto _ : state) {
+    for (const File* f : files) {
+      minimidi::MidiFileView<std::span<const std::uint8_t>> view(
+          reinterpret_cast<const std::uint8_t*>(f->bytes.data()), f->bytes.size());
+      for (const auto& track : view) {
+        for (const auto& msg : track) {
+          sum += msg.time + msg.statusByte;
+          if (msg.statusByte >= 0x80 && msg.statusByte < 0xF0) sum += msg.data()[0];
+          ++messages;
+        }
+      }
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetLabel(std::to_string(files.size()) + " files");
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * peer_bytes()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(messages));
+}
+BENCHMARK(BM_PeerMinimidiView)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// midisift's parser (arena) over the same files, in the same run: the ratio to BM_PeerMinimidiView.
+void BM_PeerMidisiftArena(benchmark::State& state) {
+  const auto& files = peer_files();
+  parse::Arena arena;
+  std::uint64_t events = 0;
+  for (auto _ : state) {
+    for (const File* f : files) {
+      {
+        const parse::Smf smf = parse::parse(f->bytes, &arena);
+        events += smf.event_count();
+        benchmark::DoNotOptimize(smf.tracks().data());
+      }
+      arena.reset();
+    }
+  }
+  state.SetLabel(std::to_string(files.size()) + " files");
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * peer_bytes()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(events));
+}
+BENCHMARK(BM_PeerMidisiftArena)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
 
 // ---- analysis alone, on files parsed before the timed loop ------------------------------------
 
