@@ -66,6 +66,14 @@ def table(context, by_name):
             ev = b.get("items_per_second", 0.0) / 1e6
             vs_heap = f"{mb_s(b) / mb_s(heap):.2f}" if heap and s == "Arena" else ""
             out.append(f"| BM_Parse<{s}> | {cls} | {mb_s(b):.0f} | {ev:.0f} | {ratio(mb_s(b))} | {vs_heap} |")
+    peer = find(by_name, "BM_PeerMinimidiView")
+    ours = find(by_name, "BM_PeerMidisiftArena")
+    if peer and ours:
+        files = escape(peer.get("label", ""))
+        out.append(f"| minimidi view (peer; the {files} both read) | peer set | {mb_s(peer):.0f} | | "
+                   f"{ratio(mb_s(peer))} | |")
+        out.append(f"| BM_Parse<Arena> on the same files, {mb_s(ours) / mb_s(peer):.2f}x minimidi | peer set | "
+                   f"{mb_s(ours):.0f} | {ours.get('items_per_second', 0.0) / 1e6:.0f} | {ratio(mb_s(ours))} | |")
     b = find(by_name, "BM_Analyze")
     if b:
         out.append(f"| BM_Analyze (facts only) | all | {mb_s(b):.0f} | | {ratio(mb_s(b))} | |")
