@@ -1,5 +1,7 @@
 #include "midisift/analyze/facts.hpp"
 
+#include "midisift/analyze/notes.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -8,21 +10,6 @@
 
 namespace midisift::analyze {
 
-
-double seconds_at(std::span<const TempoChange> changes, std::uint32_t tick, std::uint16_t ppq) noexcept {
-  if (ppq == 0) return 0.0;
-  double seconds = 0.0;
-  std::uint32_t at = 0;
-  std::uint32_t tempo = kDefaultTempo;
-  for (const auto& c : changes) {
-    if (c.tick >= tick) break;
-    seconds += static_cast<double>(c.tick - at) * (static_cast<double>(tempo) * 1e-6 / ppq);
-    at = c.tick;
-    tempo = c.tempo;
-  }
-  seconds += static_cast<double>(tick - at) * (static_cast<double>(tempo) * 1e-6 / ppq);
-  return seconds;
-}
 
 FileFacts compute_facts(const parse::Smf& smf, std::pmr::memory_resource* mr) {
   FileFacts f;
@@ -77,7 +64,7 @@ FileFacts compute_facts(const parse::Smf& smf, std::pmr::memory_resource* mr) {
                      [](const TempoChange& a, const TempoChange& b) { return a.tick < b.tick; });
   }
   if (f.format != 2 && !h.is_smpte() && f.ppq != 0) {
-    f.duration_seconds = seconds_at(tempos, f.end_tick, f.ppq);
+    f.duration_seconds = TempoMap(std::move(tempos), f.ppq, mr).seconds(f.end_tick);
   }
   return f;
 }

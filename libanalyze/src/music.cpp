@@ -361,16 +361,14 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   std::uint64_t pitch_sum = 0, pitched = 0, vel_sum = 0, vel_sq = 0;
   std::pmr::vector<Onset> onsets(mr);
   onsets.reserve(notes.size());
-  // Seconds of a tick in onset order: walk the tempo map alongside.
-  const auto changes = tempo_map.changes();
-  std::size_t ci = 0;
-  double seg_seconds = 0.0;
-  std::uint32_t seg_tick = 0;
-  double sec_per_tick = ppq != 0 ? kDefaultTempo * 1e-6 / ppq : 0.0;
+  // Seconds of a tick in onset order: the tempo map's forward cursor (SMPTE: a fixed rate).
+  TempoMap::Cursor clock(tempo_map);
+  double smpte_sec_per_tick = 0.0;
   if (header.is_smpte() && header.smpte_fps() != 0 && header.ticks_per_frame() != 0) {
-    sec_per_tick = 1.0 / (static_cast<double>(header.smpte_fps()) * header.ticks_per_frame());
+    smpte_sec_per_tick = 1.0 / (static_cast<double>(header.smpte_fps()) * header.ticks_per_frame());
   }
   const bool metrical = ppq != 0;
+  const bool timed = metrical || smpte_sec_per_tick > 0;
 
   std::uint8_t program[16]{};
   std::size_t pi = 0;
@@ -389,18 +387,11 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   for (const auto& n : notes) {
     vel_sum += n.velocity;
     vel_sq += std::uint64_t{n.velocity} * n.velocity;
-    if (metrical) {
-      while (ci < changes.size() && changes[ci].tick <= n.onset) {
-        seg_seconds += static_cast<double>(changes[ci].tick - seg_tick) * sec_per_tick;
-        seg_tick = changes[ci].tick;
-        sec_per_tick = changes[ci].tempo * 1e-6 / ppq;
-        ++ci;
-      }
-    }
     {
-      const double onset_seconds = seg_seconds + static_cast<double>(n.onset - seg_tick) * sec_per_tick;
+      const double onset_seconds =
+          metrical ? clock.seconds(n.onset) : static_cast<double>(n.onset) * smpte_sec_per_tick;
       const double end_seconds =
-          metrical ? tempo_map.seconds(n.end) : static_cast<double>(n.end) * sec_per_tick;
+          metrical ? tempo_map.seconds(n.end) : static_cast<double>(n.end) * smpte_sec_per_tick;
       onsets.push_back({onset_seconds, durational_accent(end_seconds - onset_seconds)});
     }
 
@@ -450,9 +441,7 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   if (facts.duration_seconds && !notes.empty()) {
     std::uint32_t last_end = 0;
     for (const auto& n : notes) last_end = std::max(last_end, n.end);
-    // Never past duration_seconds: its own rule for a Set Tempo of 0 (no time passes) differs from
-    // TempoMap's (ignored) until the two become one tempo map.
-    m.last_note_seconds = std::min(tempo_map.seconds(last_end), *facts.duration_seconds);
+    m.last_note_seconds = tempo_map.seconds(last_end);  // the same map as duration_seconds
   }
   if (m.last_note_seconds && *m.last_note_seconds > 0) {
     m.notes_per_second = static_cast<double>(notes.size()) / *m.last_note_seconds;
@@ -462,10 +451,10 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   m.expressive = expressive(m.nomml, notes);
   // A quantised file keeps one tempo between its tempo events: the whole piece's periodicity. A
   // performance (or a file whose grid is unknown) moves: the median of local tempi.
-  if (sec_per_tick > 0) {
+  if (timed) {
     m.estimated_tempo = m.expressive == false ? estimate_tempo(onsets, mr) : estimate_tempo_with_rubato(onsets, mr);
   }
-  m.estimated_key = estimate_key(key_evidence(notes, ppq, sec_per_tick, m.key_signature));
+  m.estimated_key = estimate_key(key_evidence(notes, ppq, smpte_sec_per_tick, m.key_signature));
   {
     const TimeSignature ts = m.time_signature.value_or(TimeSignature{});
     const bool compound = compound_meter(ts);

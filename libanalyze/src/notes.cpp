@@ -113,12 +113,32 @@ TempoMap::TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr)
   for (const auto& track : smf.tracks()) {
     for (const auto& e : track.events) {
       const auto tempo = tempo_of(smf, e);
-      if (!tempo || *tempo == 0) continue;
+      if (!tempo) continue;
       if (!changes_.empty() && e.tick < changes_.back().tick) sorted = false;
       changes_.push_back({e.tick, *tempo});
     }
   }
   keep_last_per_tick(changes_, sorted);
+  index();
+}
+
+TempoMap::TempoMap(std::pmr::vector<TempoChange> changes, std::uint16_t ppq, std::pmr::memory_resource* mr)
+    : changes_(std::move(changes), mr), start_seconds_(mr), ppq_(ppq) {
+  keep_last_per_tick(changes_, true);
+  index();
+}
+
+double TempoMap::Cursor::seconds(std::uint32_t tick) noexcept {
+  const auto& changes = map_->changes_;
+  while (next_ < changes.size() && changes[next_].tick <= tick) ++next_;
+  if (map_->ppq_ == 0) return 0.0;
+  if (next_ == 0) return static_cast<double>(tick) * (kDefaultTempo * 1e-6 / map_->ppq_);
+  const std::size_t i = next_ - 1;
+  return map_->start_seconds_[i] +
+         static_cast<double>(tick - changes[i].tick) * (static_cast<double>(changes[i].tempo) * 1e-6 / map_->ppq_);
+}
+
+void TempoMap::index() {
   start_seconds_.resize(changes_.size());
   double seconds = 0.0;
   std::uint32_t at = 0;
@@ -146,8 +166,10 @@ std::optional<TempoMap::Stats> TempoMap::stats(std::uint32_t end_tick) const noe
   Stats s{std::numeric_limits<double>::max(), 0.0, 0.0};
   std::uint32_t at = 0;
   std::uint32_t tempo = kDefaultTempo;
+  bool timed = false;
   auto take = [&](std::uint32_t until) {
-    if (until <= at) return;
+    if (until <= at || tempo == 0) return;  // a stopped clock has no BPM
+    timed = true;
     const double bpm = 60e6 / tempo;
     s.min_bpm = std::min(s.min_bpm, bpm);
     s.max_bpm = std::max(s.max_bpm, bpm);
@@ -159,8 +181,10 @@ std::optional<TempoMap::Stats> TempoMap::stats(std::uint32_t end_tick) const noe
     tempo = c.tempo;
   }
   take(end_tick);
+  const double minutes = seconds(end_tick) / 60.0;
+  if (!timed || !(minutes > 0)) return std::nullopt;
   const double quarters = static_cast<double>(end_tick) / ppq_;
-  s.mean_bpm = quarters / (seconds(end_tick) / 60.0);
+  s.mean_bpm = quarters / minutes;
   return s;
 }
 

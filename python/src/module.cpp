@@ -104,10 +104,12 @@ class TempoMapPy {
     double tick = 0, start = 0, tempo = analyze::kDefaultTempo;
     for (const auto& s : starts_) {
       if (s.seconds > seconds) break;
+      if (s.tempo == 0 && s.seconds == seconds && tempo != 0) break;  // the first tick at that time
       tick = s.tick;
       start = s.seconds;
       tempo = s.tempo;
     }
+    if (tempo == 0) return tick;  // a stopped clock (Set Tempo 0): its first tick
     return tick + (seconds - start) / (tempo * 1e-6 / map_.ppq());
   }
   [[nodiscard]] py::list changes() const {

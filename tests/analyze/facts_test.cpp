@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <memory_resource>
+
 #include <string_view>
 
 #include "midisift/analyze/facts.hpp"
+#include "midisift/analyze/notes.hpp"
 #include "smf_builder.hpp"
 
 namespace midisift::analyze {
@@ -93,11 +96,28 @@ TEST(Facts, ShortSetTempoIsNotATempoChange) {
   EXPECT_DOUBLE_EQ(*f.initial_bpm, 120.0);
 }
 
-TEST(Facts, SecondsAtWalksTheTempoMap) {
-  const TempoChange changes[] = {{0, 1000000}, {100, 250000}};
-  EXPECT_DOUBLE_EQ(seconds_at(changes, 100, 100), 1.0);
-  EXPECT_DOUBLE_EQ(seconds_at(changes, 300, 100), 1.5);
-  EXPECT_DOUBLE_EQ(seconds_at({}, 960, 480), 1.0);
+TEST(Facts, TheTempoMapAndItsCursorWalkTheSetTempos) {
+  std::pmr::monotonic_buffer_resource mr;
+  // 60 BPM for 100 ticks, a stopped clock (tempo 0) for 100, then 240 BPM; the same tick twice:
+  // the last one written wins.
+  std::pmr::vector<TempoChange> changes({{0, 1000000}, {100, 0}, {200, 500000}, {200, 250000}}, &mr);
+  const TempoMap map(std::move(changes), 100, &mr);
+  ASSERT_EQ(map.changes().size(), 3U);
+  EXPECT_DOUBLE_EQ(map.seconds(100), 1.0);
+  EXPECT_DOUBLE_EQ(map.seconds(150), 1.0) << "no time passes at tempo 0";
+  EXPECT_DOUBLE_EQ(map.seconds(200), 1.0);
+  EXPECT_DOUBLE_EQ(map.seconds(400), 1.5);
+  TempoMap::Cursor cursor(map);
+  for (const std::uint32_t tick : {0U, 50U, 100U, 150U, 200U, 300U, 400U, 400U}) {
+    EXPECT_EQ(cursor.seconds(tick), map.seconds(tick)) << "tick " << tick;
+  }
+  const auto stats = map.stats(400);
+  ASSERT_TRUE(stats);
+  EXPECT_DOUBLE_EQ(stats->min_bpm, 60.0) << "the stopped clock has no BPM";
+  EXPECT_DOUBLE_EQ(stats->max_bpm, 240.0);
+  EXPECT_DOUBLE_EQ(stats->mean_bpm, 4.0 / 1.5 * 60.0);
+  const TempoMap empty(std::pmr::vector<TempoChange>(&mr), 480, &mr);
+  EXPECT_DOUBLE_EQ(empty.seconds(960), 1.0) << "120 BPM before any Set Tempo";
 }
 
 TEST(Md5, MatchesRfc1321TestSuite) {

@@ -126,10 +126,32 @@ TEST(Limits, TempoZeroGivesNoTempoAndNoInfiniteDuration) {
   ASSERT_TRUE(a.facts.duration_seconds.has_value());
   EXPECT_EQ(*a.facts.duration_seconds, 0.0);
   EXPECT_FALSE(a.music.notes_per_second.has_value()) << "no rate over zero seconds";
-  for (const auto& v : {a.music.tempo_min_bpm, a.music.tempo_max_bpm, a.music.tempo_mean_bpm}) {
-    EXPECT_TRUE(!v || std::isfinite(*v));
-  }
+  // One rule (TempoMap): a stopped clock has no BPM, and no time passes to average over.
+  EXPECT_FALSE(a.music.tempo_min_bpm.has_value());
+  EXPECT_FALSE(a.music.tempo_max_bpm.has_value());
+  EXPECT_FALSE(a.music.tempo_mean_bpm.has_value());
+  ASSERT_TRUE(a.music.last_note_seconds.has_value());
+  EXPECT_EQ(*a.music.last_note_seconds, 0.0);
+  EXPECT_FALSE(a.music.estimated_tempo.has_value()) << "every onset at 0 s";
   EXPECT_EQ(a.music.notes, 2U);
+}
+
+TEST(Limits, TempoZeroInTheMiddleStopsTheClockUntilTheNextSetTempo) {
+  // 120 BPM (96 ticks = 0.5 s), Set Tempo 0 at tick 96, 120 BPM again at tick 192; a note over
+  // each stretch: 0.5 s, then no time, then 0.5 s.
+  const Bytes b =
+      cat({mthd(0, 1, 96), mtrk(cat({note(0, 0x90, 60, 100), note(96, 0x80, 60, 0), {0x00, 0xFF, 0x51, 0x03, 0, 0, 0},
+                                      note(0, 0x90, 62, 100), note(96, 0x80, 62, 0),
+                                      {0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20}, note(0, 0x90, 64, 100),
+                                      note(96, 0x80, 64, 0), kEot}))});
+  const Analyzed a(b);
+  EXPECT_TRUE(a.codes().empty());
+  EXPECT_EQ(a.facts.duration_seconds, 1.0);
+  EXPECT_EQ(a.music.last_note_seconds, 1.0) << "the same tempo map as the duration";
+  EXPECT_EQ(a.music.tempo_min_bpm, 120.0);
+  EXPECT_EQ(a.music.tempo_max_bpm, 120.0) << "the stopped stretch has no BPM";
+  EXPECT_EQ(a.music.tempo_mean_bpm, 180.0) << "3 quarter notes in 1 s";
+  EXPECT_EQ(a.music.notes_per_second, 3.0);
 }
 
 TEST(Limits, PpqZeroIsRepairedAndTimesNothing) {

@@ -29,8 +29,9 @@ struct FileFacts {
   std::uint64_t meta_events = 0;      ///< meta events, End of Track included
   std::uint64_t sysex_events = 0;     ///< F0 and F7 events
   std::uint32_t end_tick = 0;         ///< largest absolute tick of any track's last event
-  /// `end_tick` in seconds through the tempo map of all tracks' set-tempo events. Absent for
-  /// format 2 (tracks are independent sequences), SMPTE division and division 0.
+  /// `end_tick` in seconds through the tempo map of all tracks' set-tempo events (`TempoMap`: a
+  /// Set Tempo of 0 stops the clock). Absent for format 2 (tracks are independent sequences),
+  /// SMPTE division and division 0.
   std::optional<double> duration_seconds;
   std::uint32_t tempo_changes = 0;    ///< set-tempo meta events (3-byte payload or longer)
   /// 60e6 / the first set-tempo at tick 0 in track order, else 120. Absent for a tempo of 0.
@@ -59,12 +60,6 @@ struct TempoChange {
   std::uint32_t tick;
   std::uint32_t tempo;
 };
-
-/// Seconds elapsed at `tick` (ticks per quarter note `ppq` > 0) through `changes`, which must be
-/// sorted by tick, ties in file order (the last one at a tick wins, as when all tracks are merged
-/// by tick; SMF 1.0 "Set Tempo": tempo changes in format 1 live in the first track but apply to
-/// all). Before the first change the tempo is 120 BPM.
-[[nodiscard]] double seconds_at(std::span<const TempoChange> changes, std::uint32_t tick, std::uint16_t ppq) noexcept;
 
 /// MD5 (RFC 1321) of `bytes`, the file identifier used by the Lakh MIDI Dataset and GigaMIDI.
 [[nodiscard]] std::array<std::uint8_t, 16> md5(std::span<const std::byte> bytes);

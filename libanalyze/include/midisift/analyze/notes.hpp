@@ -50,14 +50,35 @@ struct NoteList {
 
 /// Ticks to seconds through the set-tempo events of all tracks (SMF 1.0 "Set Tempo": in format 1
 /// the tempo map lives in the first track and applies to all; here any track's tempo counts, the
-/// later track winning a tie). Only meaningful for metrical division (ppq > 0).
+/// later track winning a tie). Only meaningful for metrical division (ppq > 0). The one tempo map
+/// of the library: `compute_facts`' duration, `analyze_music`'s seconds and the Python module's
+/// all come from it.
+///
+/// A Set Tempo of 0 microseconds per quarter note stops the clock: the ticks until the next Set
+/// Tempo take no time (seconds = ticks x tempo / ppq, as mido computes them). It has no BPM: it is
+/// left out of `stats`' minimum and maximum.
 class TempoMap {
  public:
-  /// Reads every track's set-tempo events (a tempo of 0 is ignored). Storage from `mr`.
+  /// Reads every track's set-tempo events. Storage from `mr`.
   TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr);
+  /// From changes sorted by tick (ties in file order: the last one at a tick wins). Storage from `mr`.
+  TempoMap(std::pmr::vector<TempoChange> changes, std::uint16_t ppq, std::pmr::memory_resource* mr);
 
   /// Seconds at `tick`; O(log changes). 0 when ppq is 0.
   [[nodiscard]] double seconds(std::uint32_t tick) const noexcept;
+
+  /// Seconds at ticks that never decrease, in amortised O(1) each (a forward-moving cursor over
+  /// the changes); the same values as `seconds`. Valid while its map lives.
+  class Cursor {
+   public:
+    explicit Cursor(const TempoMap& map) noexcept : map_(&map) {}
+    /// Seconds at `tick`, which must not be less than the previous call's.
+    [[nodiscard]] double seconds(std::uint32_t tick) noexcept;
+
+   private:
+    const TempoMap* map_;
+    std::size_t next_ = 0;  ///< the first change after the current segment
+  };
   /// The changes in force, sorted by tick, one per tick (the last one written wins).
   [[nodiscard]] std::span<const TempoChange> changes() const noexcept { return changes_; }
   [[nodiscard]] std::uint16_t ppq() const noexcept { return ppq_; }
@@ -67,10 +88,11 @@ class TempoMap {
     double min_bpm, max_bpm;
     double mean_bpm;  ///< time-weighted: quarter notes played per minute of the file
   };
-  /// Absent when ppq is 0 or `end_tick` is 0.
+  /// Absent when ppq is 0, `end_tick` is 0, or no time passes before it (every tempo in force is 0).
   [[nodiscard]] std::optional<Stats> stats(std::uint32_t end_tick) const noexcept;
 
  private:
+  void index();  // start_seconds_ from changes_
   std::pmr::vector<TempoChange> changes_;
   std::pmr::vector<double> start_seconds_;  ///< seconds at changes_[i].tick
   std::uint16_t ppq_;
