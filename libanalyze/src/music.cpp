@@ -357,7 +357,8 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   m.unmatched_note_offs = list.unmatched_note_offs;
   m.notes_open_at_track_end = list.open_at_track_end;
 
-  // One pass in onset order: statistics, key profile, onset train, instruments, polyphony.
+  // One pass in onset order: statistics, onset train, instruments (the key evidence, NOMML and the
+  // windowed key and chords take their own passes below).
   std::uint64_t pitch_sum = 0, pitched = 0, vel_sum = 0, vel_sq = 0;
   std::pmr::vector<Onset> onsets(mr);
   onsets.reserve(notes.size());
