@@ -56,8 +56,8 @@ struct KeyEstimate {
   Key runner_up;
   double runner_up_correlation = 0.0;
   /// Probability in [0, 1] that `key` is right, from the scores of all 24 keys (see
-  /// `estimate_key(const KeyEvidence&)`); for the single-profile method, 1 where it is the only
-  /// candidate and otherwise a softmax of the 24 correlations at the same temperature.
+  /// `estimate_key(const KeyEvidence&)`); for the single-profile method, the softmax of its 24
+  /// correlations at the same temperature.
   double confidence = 0.0;
 };
 
@@ -96,7 +96,7 @@ struct KeyEvidence {
 /// major key it names and its relative minor, but only when it is not C major / A minor: Raffel &
 /// Ellis, "Extracting ground-truth information from MIDI files: a MIDIfesto" (ISMIR 2016) found
 /// non-C-major key signature events agree with annotations 84 % of the time and C major ones 17 %
-/// (a sequencer's default). `confidence` is the softmax of the 24 scores at temperature 0.05
+/// (a sequencer's default). `confidence` is the softmax of the 24 scores at temperature 0.1
 /// (calibrated on ASAP's development part: see tests/analyze/asap_test.cpp). Absent when the
 /// whole-piece profile is flat.
 [[nodiscard]] std::optional<KeyEstimate> estimate_key(const KeyEvidence& evidence) noexcept;
@@ -110,7 +110,7 @@ struct KeySegment {
 
 /// Key changes: `windows` holds one pitch-class profile per window (e.g. per 8 bars); each window
 /// is scored with `key_scores` and the best key sequence is found by Viterbi over the 24 keys with
-/// a penalty of 0.5 (in correlation units) per change (after Temperley, "Music and Probability",
+/// a penalty of 1.0 (in correlation units) per change (after Temperley, "Music and Probability",
 /// 2007, ch. 4: a key persists unless the evidence for another outweighs the cost of modulating).
 /// Windows with a flat profile take the key of their neighbours. Returns the segments in order,
 /// the first starting at window 0; empty when every window is flat. Storage from `mr`.
