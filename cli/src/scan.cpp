@@ -295,10 +295,10 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
     for (const auto& t : tokens) tsan_acquire(t.get());
   };
   tbb::task_arena arena(static_cast<int>(jobs));
+  const TsanArenaEntry arena_entry(arena);
   try {
     arena.execute([&] {
-      tbb::parallel_pipeline(
-          ntokens,
+      const tbb::filter<void, void> pipeline =
           tbb::make_filter<void, Token*>(
               tbb::filter_mode::serial_in_order,
               [&](tbb::flow_control& fc) -> Token* {
@@ -397,7 +397,9 @@ ScanSummary run_scan(const ScanOptions& options, std::ostream& warnings) {
                 free_tokens.push(t);
                 summary.writer_seconds += seconds_since(writer_start);
                 summary.writer_cpu_seconds += thread_cpu_seconds() - writer_cpu_start;
-              }));
+              });
+      tsan_release(&tsan_pipeline_built);  // the filters are built (TsanArenaEntry)
+      tbb::parallel_pipeline(ntokens, pipeline);
     });
   } catch (...) {
     pipeline_joined();

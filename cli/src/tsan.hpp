@@ -19,6 +19,8 @@
 
 #ifdef MIDISIFT_TSAN
 #include <sanitizer/tsan_interface.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
 #endif
 
 namespace midisift::cli {
@@ -37,5 +39,37 @@ inline void tsan_acquire([[maybe_unused]] const void* object) noexcept {
   __tsan_acquire(const_cast<void*>(object));
 #endif
 }
+
+/// The synchronisation object of TsanArenaEntry: one per process, at a fixed address, so that a
+/// worker acquiring it reads nothing another thread wrote.
+inline const char tsan_pipeline_built = 0;
+
+/// Every thread that joins `arena` while this lives acquires `tsan_pipeline_built` on entry
+/// (oneTBB's task_scheduler_observer::on_scheduler_entry), so what a thread did before
+/// `tsan_release(&tsan_pipeline_built)` happens before anything a worker then does in the arena.
+/// The scan builds its pipeline's filters (oneTBB's copies of the stage lambdas) on the calling
+/// thread, releases, then runs the pipeline: without this edge a worker left over from an earlier
+/// scan in the same process reads those copies with no happens-before TSan can see, and whether
+/// TSan can then name the writer (and so apply tests/tsan.supp) depends on its finite access
+/// history. A worker enters an arena only once the arena has work (a spawned task), hence after
+/// the release.
+#ifdef MIDISIFT_TSAN
+class TsanArenaEntry final : public tbb::task_scheduler_observer {
+ public:
+  explicit TsanArenaEntry(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) { observe(true); }
+  ~TsanArenaEntry() override { observe(false); }
+  TsanArenaEntry(const TsanArenaEntry&) = delete;
+  TsanArenaEntry& operator=(const TsanArenaEntry&) = delete;
+  TsanArenaEntry(TsanArenaEntry&&) = delete;
+  TsanArenaEntry& operator=(TsanArenaEntry&&) = delete;
+  void on_scheduler_entry(bool /*is_worker*/) override { tsan_acquire(&tsan_pipeline_built); }
+};
+#else
+class TsanArenaEntry {
+ public:
+  template <typename Arena>
+  explicit TsanArenaEntry(Arena& /*arena*/) noexcept {}
+};
+#endif
 
 }  // namespace midisift::cli
