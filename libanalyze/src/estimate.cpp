@@ -1,10 +1,15 @@
 #include "midisift/analyze/estimate.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <memory_resource>
 #include <vector>
+
+#include "rounding.hpp"
 
 namespace midisift::analyze {
 
@@ -308,18 +313,54 @@ const Grid& grid() {
 
 // Working storage of one estimate, reused from one window to the next.
 struct TempoScratch {
+  static constexpr std::size_t kLags = static_cast<std::size_t>(kMaxLagMs) + 2;
+  static constexpr std::size_t kWords = (kLags + 63) / 64;
   std::pmr::vector<std::int64_t> ms;
   std::pmr::vector<float> w;
   std::pmr::vector<float> acf;
-  std::pmr::vector<double> prefix;
+  std::array<std::uint64_t, kWords> touched{};  // the lags a pair landed on, a bit each
+  std::pmr::vector<double> prefix;  // prefix[k]: sum of acf[0, k) in lag order, at the lags scored
   std::pmr::vector<double> score;
-  explicit TempoScratch(std::pmr::memory_resource* mr) : ms(mr), w(mr), acf(mr), prefix(mr), score(mr) {}
+  explicit TempoScratch(std::pmr::memory_resource* mr)
+      : ms(mr), w(mr), acf(kLags, 0.0F, mr), prefix(kLags + 1, 0.0, mr), score(mr) {}
 };
 
-// See estimate_tempo. Candidates more than `span` octaves from the prior's centre are not scored
-// (their prior weight is negligible); `rival` false skips the confidence (0).
-std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScratch& s, TempoPrior tempo_prior,
-                                         double span, bool rival, std::size_t stride = 1) {
+// The candidates an estimate scores (grid indices within `span` octaves of the prior's centre,
+// every `stride`-th), the prior's weight of each, and the lags at which their windows need the
+// autocorrelation's prefix sum (ascending): the same for every window of a piece, so computed once.
+struct Candidates {
+  std::pmr::vector<std::uint16_t> index;
+  std::pmr::vector<double> prior;
+  std::pmr::vector<std::uint16_t> edges;
+  Candidates(TempoPrior tempo_prior, double span, std::size_t stride, std::pmr::memory_resource* mr)
+      : index(mr), prior(mr), edges(mr) {
+    const Grid& g = grid();
+    const double centre = std::log2(tempo_prior.bpm);
+    std::array<std::uint64_t, (TempoScratch::kLags + 64) / 64> needed{};
+    auto need = [&needed](std::size_t lag) { needed[lag / 64] |= std::uint64_t{1} << (lag % 64); };
+    for (std::size_t i = 0; i < g.bpm.size(); i += stride) {
+      const double octaves = (g.log2_bpm[i] - centre) / tempo_prior.octaves;
+      if (std::abs(octaves) * tempo_prior.octaves > span) continue;
+      index.push_back(static_cast<std::uint16_t>(i));
+      prior.push_back(std::exp(-0.5 * octaves * octaves));
+      for (const Window& x : {g.p1[i], g.p2[i]}) {
+        if (x.hi < x.lo) continue;
+        need(x.lo);
+        need(x.hi + 1);
+      }
+    }
+    for (std::size_t word = 0; word < needed.size(); ++word) {
+      for (std::uint64_t bits = needed[word]; bits != 0; bits &= bits - 1) {
+        edges.push_back(static_cast<std::uint16_t>(word * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+      }
+    }
+  }
+};
+
+// See estimate_tempo. Only `candidates` are scored (the others' prior weight is negligible); `rival`
+// false skips the confidence (0).
+std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScratch& s, const Candidates& candidates,
+                                         bool rival) {
   // Merge near-simultaneous onsets; times in whole milliseconds.
   s.ms.clear();
   s.w.clear();
@@ -330,7 +371,7 @@ std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScr
       continue;
     }
     group_start = o.seconds;
-    s.ms.push_back(std::llround(o.seconds * 1000.0));
+    s.ms.push_back(o.seconds >= 0 ? detail::round_non_negative(o.seconds * 1000.0) : std::llround(o.seconds * 1000.0));
     s.w.push_back(o.weight);
   }
   if (s.ms.size() < 8) return std::nullopt;
@@ -338,47 +379,73 @@ std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScr
   for (auto& x : s.w) x = std::sqrt(x);
 
   // Sparse autocorrelation: sum of w_i * w_j over pairs, by lag in milliseconds. The buffer is
-  // all zero between calls (cleared below by the same pairs), so a window costs its pairs, not the
-  // 2,000 lags.
-  s.acf.resize(static_cast<std::size_t>(kMaxLagMs) + 2, 0.0F);
+  // all zero between calls (cleared below), so a window costs its pairs, not the 2,000 lags.
   const auto& ms = s.ms;
   const auto& w = s.w;
+  std::size_t pairs = 0;
   for (std::size_t i = 0; i < ms.size(); ++i) {
     for (std::size_t j = i + 1; j < ms.size(); ++j) {
       const std::int64_t lag = ms[j] - ms[i];
       if (lag > kMaxLagMs) break;
-      s.acf[static_cast<std::size_t>(lag)] += w[i] * w[j];
+      const auto l = static_cast<std::size_t>(lag);
+      s.acf[l] += w[i] * w[j];
+      s.touched[l / 64] |= std::uint64_t{1} << (l % 64);
+      ++pairs;
     }
   }
-  // Prefix sums: mass within a window in O(1).
-  s.prefix.resize(s.acf.size() + 1);
-  s.prefix[0] = 0.0;
-  for (std::size_t i = 0; i < s.acf.size(); ++i) s.prefix[i + 1] = s.prefix[i] + s.acf[i];
-  const auto clear_acf = [&] {
-    for (std::size_t i = 0; i < ms.size(); ++i) {
-      for (std::size_t j = i + 1; j < ms.size() && ms[j] - ms[i] <= kMaxLagMs; ++j) {
-        s.acf[static_cast<std::size_t>(ms[j] - ms[i])] = 0.0F;
+  // Prefix sums in lag order, at the candidates' window edges: mass within a window in O(1). Only
+  // the lags that hold pairs are added (the others hold exactly 0, and adding 0 leaves a sum as it
+  // was), so a window's serial additions are its distinct lags, not all 2,002.
+  double running = 0.0;
+  {
+    std::size_t word = 0;
+    std::uint64_t bits = s.touched[0];
+    // Adds every lag that holds pairs below `end`, in order.
+    auto add_below = [&](std::size_t end) {
+      for (;;) {
+        while (bits == 0 && word + 1 < TempoScratch::kWords) bits = s.touched[++word];
+        if (bits == 0) return;
+        const std::size_t lag = word * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+        if (lag >= end) return;
+        running += s.acf[lag];
+        bits &= bits - 1;
       }
+    };
+    for (const std::uint16_t edge : candidates.edges) {
+      add_below(edge);
+      s.prefix[edge] = running;
     }
+    add_below(TempoScratch::kLags);
+  }
+  const auto clear_acf = [&] {
+    // Few pairs: zero them one by one; many: the whole buffer at once.
+    if (pairs < TempoScratch::kLags / 4) {
+      for (std::size_t word = 0; word < TempoScratch::kWords; ++word) {
+        for (std::uint64_t bits = s.touched[word]; bits != 0; bits &= bits - 1) {
+          s.acf[word * 64 + static_cast<std::size_t>(std::countr_zero(bits))] = 0.0F;
+        }
+      }
+    } else {
+      std::fill(s.acf.begin(), s.acf.end(), 0.0F);
+    }
+    s.touched.fill(0);
   };
 
   const Grid& g = grid();
   // Mass in a window above what pairs spread evenly over all lags would put there: a window grows
   // with its lag, and without the baseline long periods would win by width alone.
-  const double density = s.prefix.back() / kMaxLagMs;
+  const double density = running / kMaxLagMs;
   auto mass = [&](const Window& x) {
     return x.hi < x.lo ? 0.0 : s.prefix[x.hi + 1] - s.prefix[x.lo] - density * static_cast<double>(x.hi - x.lo + 1);
   };
-  const double centre = std::log2(tempo_prior.bpm);
   if (rival) s.score.assign(g.bpm.size(), 0.0);
   std::size_t best = g.bpm.size();
   double best_score = 0.0;
-  for (std::size_t i = 0; i < g.bpm.size(); i += stride) {
-    const double octaves = (g.log2_bpm[i] - centre) / tempo_prior.octaves;
-    if (std::abs(octaves) * tempo_prior.octaves > span) continue;
+  for (std::size_t c = 0; c < candidates.index.size(); ++c) {
+    const std::size_t i = candidates.index[c];
     const double m = mass(g.p1[i]) + 0.5 * mass(g.p2[i]);
-    if (m <= 0) continue;  // no better than even spread: never the winner, and exp() saved
-    const double score = m * std::exp(-0.5 * octaves * octaves);
+    if (m <= 0) continue;  // no better than even spread: never the winner
+    const double score = m * candidates.prior[c];
     if (rival) s.score[i] = score;
     if (best == g.bpm.size() || score > best_score) {
       best = i;
@@ -423,22 +490,23 @@ std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScr
 std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr,
                                             TempoPrior tempo_prior) {
   TempoScratch scratch(mr);
-  return estimate_in(onsets, scratch, tempo_prior, std::numeric_limits<double>::infinity(), true);
+  return estimate_in(onsets, scratch, Candidates(tempo_prior, std::numeric_limits<double>::infinity(), 1, mr), true);
 }
 
 std::optional<TempoEstimate> estimate_tempo_with_rubato(std::span<const Onset> onsets, std::pmr::memory_resource* mr) {
   constexpr double kWindow = 8.0, kLocalOctaves = 0.3, kLocalSpan = 3 * kLocalOctaves;
   TempoScratch scratch(mr);  // one set of buffers for the whole piece and every window
-  auto global = estimate_in(onsets, scratch, TempoPrior{}, std::numeric_limits<double>::infinity(), true);
+  auto global =
+      estimate_in(onsets, scratch, Candidates(TempoPrior{}, std::numeric_limits<double>::infinity(), 1, mr), true);
   if (!global) return global;
+  const Candidates near_global(TempoPrior{global->bpm, kLocalOctaves}, kLocalSpan, 2, mr);
   std::pmr::vector<double> local(mr);
   const double end = onsets.back().seconds;
   std::size_t first = 0;
   for (double t0 = onsets.front().seconds; t0 < end && first < onsets.size(); t0 += kWindow) {
     std::size_t last = first;
     while (last < onsets.size() && onsets[last].seconds < t0 + kWindow) ++last;
-    if (const auto e = estimate_in(onsets.subspan(first, last - first), scratch,
-                                   TempoPrior{global->bpm, kLocalOctaves}, kLocalSpan, false, 2)) {
+    if (const auto e = estimate_in(onsets.subspan(first, last - first), scratch, near_global, false)) {
       local.push_back(e->bpm);
     }
     first = last;

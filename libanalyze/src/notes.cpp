@@ -108,7 +108,7 @@ NoteList extract_notes(const parse::Smf& smf, std::pmr::memory_resource* mr,
 }
 
 TempoMap::TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr)
-    : changes_(mr), start_seconds_(mr), ppq_(smf.header().ppq()) {
+    : changes_(mr), start_seconds_(mr), sec_per_tick_(mr), ppq_(smf.header().ppq()) {
   bool sorted = true;
   for (const auto& track : smf.tracks()) {
     for (const auto& e : track.events) {
@@ -123,7 +123,7 @@ TempoMap::TempoMap(const parse::Smf& smf, std::pmr::memory_resource* mr)
 }
 
 TempoMap::TempoMap(std::pmr::vector<TempoChange> changes, std::uint16_t ppq, std::pmr::memory_resource* mr)
-    : changes_(std::move(changes), mr), start_seconds_(mr), ppq_(ppq) {
+    : changes_(std::move(changes), mr), start_seconds_(mr), sec_per_tick_(mr), ppq_(ppq) {
   keep_last_per_tick(changes_, true);
   index();
 }
@@ -132,13 +132,18 @@ double TempoMap::Cursor::seconds(std::uint32_t tick) noexcept {
   const auto& changes = map_->changes_;
   while (next_ < changes.size() && changes[next_].tick <= tick) ++next_;
   if (map_->ppq_ == 0) return 0.0;
-  if (next_ == 0) return static_cast<double>(tick) * (kDefaultTempo * 1e-6 / map_->ppq_);
+  if (next_ == 0) return static_cast<double>(tick) * map_->default_sec_per_tick_;
   const std::size_t i = next_ - 1;
-  return map_->start_seconds_[i] +
-         static_cast<double>(tick - changes[i].tick) * (static_cast<double>(changes[i].tempo) * 1e-6 / map_->ppq_);
+  return map_->start_seconds_[i] + static_cast<double>(tick - changes[i].tick) * map_->sec_per_tick_[i];
 }
 
 void TempoMap::index() {
+  // Seconds per tick are computed once per tempo, not per conversion (the same value either way).
+  if (ppq_ != 0) default_sec_per_tick_ = kDefaultTempo * 1e-6 / ppq_;
+  sec_per_tick_.resize(changes_.size());
+  for (std::size_t i = 0; i < changes_.size(); ++i) {
+    sec_per_tick_[i] = ppq_ == 0 ? 0.0 : static_cast<double>(changes_[i].tempo) * 1e-6 / ppq_;
+  }
   start_seconds_.resize(changes_.size());
   double seconds = 0.0;
   std::uint32_t at = 0;
@@ -155,10 +160,9 @@ double TempoMap::seconds(std::uint32_t tick) const noexcept {
   if (ppq_ == 0) return 0.0;
   const auto it = std::upper_bound(changes_.begin(), changes_.end(), tick,
                                    [](std::uint32_t t, const TempoChange& c) { return t < c.tick; });
-  if (it == changes_.begin()) return static_cast<double>(tick) * (kDefaultTempo * 1e-6 / ppq_);
+  if (it == changes_.begin()) return static_cast<double>(tick) * default_sec_per_tick_;
   const auto i = static_cast<std::size_t>(it - changes_.begin()) - 1;
-  return start_seconds_[i] +
-         static_cast<double>(tick - changes_[i].tick) * (static_cast<double>(changes_[i].tempo) * 1e-6 / ppq_);
+  return start_seconds_[i] + static_cast<double>(tick - changes_[i].tick) * sec_per_tick_[i];
 }
 
 std::optional<TempoMap::Stats> TempoMap::stats(std::uint32_t end_tick) const noexcept {

@@ -8,6 +8,8 @@
 #include <numeric>
 #include <tuple>
 
+#include "rounding.hpp"
+
 namespace midisift::analyze {
 
 namespace {
@@ -90,7 +92,9 @@ std::pmr::vector<LoopCandidate> find_loops(std::span<const Note> notes, std::spa
   const std::uint32_t step = std::max<std::uint32_t>(1, ppq / kLoopGridPerQuarter);
   // Rounding to the grid by a multiply: deterministic, so equal inputs always hash alike.
   const double inv_step = 1.0 / step;
-  auto quantise = [inv_step](std::uint32_t t) { return static_cast<std::uint32_t>(std::lround(t * inv_step)); };
+  auto quantise = [inv_step](std::uint32_t t) {
+    return static_cast<std::uint32_t>(detail::round_non_negative(t * inv_step));
+  };
 
   // Stable counting sort of note indices by track: each track's notes stay in onset order.
   std::uint32_t tracks = 0;

@@ -95,6 +95,8 @@ class TempoMap {
   void index();  // start_seconds_ from changes_
   std::pmr::vector<TempoChange> changes_;
   std::pmr::vector<double> start_seconds_;  ///< seconds at changes_[i].tick
+  std::pmr::vector<double> sec_per_tick_;   ///< seconds per tick from changes_[i].tick on
+  double default_sec_per_tick_ = 0.0;       ///< before the first change (120 BPM)
   std::uint16_t ppq_;
 };
 
