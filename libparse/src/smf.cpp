@@ -257,23 +257,26 @@ class Reader {
   }
 
   // Reads a variable-length quantity (SMF 1.0 "Variable Length Quantities"): 7 bits a byte,
-  // most significant first, at most 4 bytes. Returns false when `limit` cuts it.
+  // most significant first, at most 4 bytes. A longer one reads as 0x0FFFFFFF and sets `too_long`
+  // (which later VLQs leave set and do not read). Returns false when `limit` cuts it.
   bool read_vlq(u32& pos, u32 limit, u32& value, bool& too_long) const noexcept {
     if (pos < limit && data_[pos] < 0x80) {  // one byte: the common case
       value = data_[pos++];
       return true;
     }
     u32 v = 0;
+    bool over = false;  // this VLQ, not an earlier one that set `too_long`
     for (int i = 0;; ++i) {
       if (pos >= limit) return false;
       const u8 b = data_[pos++];
       if (i < 4) {
         v = (v << 7) | (b & 0x7FU);
       } else {
-        too_long = true;
+        over = true;
       }
       if ((b & 0x80) == 0) {
-        value = too_long ? 0x0FFFFFFFU : v;
+        value = over ? 0x0FFFFFFFU : v;
+        too_long = too_long || over;
         return true;
       }
     }

@@ -416,6 +416,20 @@ TEST(SmfReader, RecoversOverlongVlq) {
   EXPECT_EQ(smf.tracks()[0].events[0].tick, 0x0FFFFFFFU) << "an overlong VLQ saturates";
 }
 
+TEST(SmfReader, AnOverlongVlqLeavesTheNextOnesAsWritten) {
+  // 5-byte delta, then a 2-byte delta (0x81 0x00 = 128) and a 3-byte meta length later in the
+  // same track: each VLQ is read on its own (the reader once let the first taint the rest).
+  const Bytes b = cat({mthd(0, 1, 96), mtrk(cat({{0x81, 0x80, 0x80, 0x80, 0x00, 0x90, 0x3C, 0x40},
+                                                {0x81, 0x00, 0x80, 0x3C, 0x00},
+                                                {0x00, 0xFF, 0x01, 0x80, 0x80, 0x00},
+                                                kEot}))});
+  const Smf smf = parse_bytes(b);
+  EXPECT_EQ(codes(smf), (std::vector{Recovered::VlqTooLong}));
+  ASSERT_EQ(smf.tracks()[0].events.size(), 4U);
+  EXPECT_EQ(smf.tracks()[0].events[1].tick, 0x0FFFFFFFU + 128U);
+  EXPECT_EQ(smf.tracks()[0].events[2].length, 0U) << "a 3-byte meta length of 0";
+}
+
 TEST(SmfReader, ClampsTicksPastTwoToThe32) {
   Bytes body;
   for (int i = 0; i < 17; ++i) test::append(body, {0xFF, 0xFF, 0xFF, 0x7F, 0x90, 0x3C, 0x40});
