@@ -323,6 +323,49 @@ class Reader {
     };
 
     while (pos < limit) {
+      // Fast path: runs of well-formed channel messages inside the chunk, where at least 7 bytes
+      // (a 4-byte delta, a status and two data bytes) remain, so no byte needs its own bounds
+      // check. Anything else (a meta or sysex event, a longer delta, a tick past 2^32 - 1, a data
+      // byte over 127, running status with no channel status before it or after a meta or sysex
+      // event, a system message) leaves the fast path with nothing consumed, and the careful
+      // reader below takes that event with its diagnostics. Both store the same events.
+      if (!eot && !resync) {
+        while (pos < declared_end && limit - pos >= 7) {
+          u32 p = pos;
+          u32 delta = data_[p++];
+          if (delta >= 0x80) {
+            delta &= 0x7FU;
+            int more = 0;
+            u8 b = 0;
+            do {
+              b = data_[p++];
+              delta = (delta << 7) | (b & 0x7FU);
+            } while (b >= 0x80 && ++more < 3);
+            if (b >= 0x80) break;  // over 4 bytes
+          }
+          const u64 at = tick + delta;
+          if (at > std::numeric_limits<u32>::max()) break;
+          const u32 status_pos = p;
+          u8 status = data_[p];
+          if (status >= 0x80) {
+            if (status >= 0xF0) break;
+            ++p;
+          } else {
+            if (running == 0 || last == LastEvent::Meta || last == LastEvent::Sysex) break;
+            status = running;
+          }
+          const u32 n = channel_data_length(status);
+          const u8 d1 = data_[p];
+          const u8 d2 = n == 2 ? data_[p + 1] : u8{0};
+          if ((d1 | d2) >= 0x80) break;
+          tick = at;
+          pos = p + n;
+          running = status;
+          push(status_pos, 0, status, d1, d2);
+          last = LastEvent::Channel;
+        }
+        if (pos >= limit) break;
+      }
       if (pos >= declared_end && has_tag(pos, "MTrk")) break;  // extended read reached the next track
       if (eot) {
         if (has_tag(pos, "MTrk")) {

@@ -430,6 +430,31 @@ TEST(SmfReader, AnOverlongVlqLeavesTheNextOnesAsWritten) {
   EXPECT_EQ(smf.tracks()[0].events[2].length, 0U) << "a 3-byte meta length of 0";
 }
 
+TEST(SmfReader, ReadsDeltasOfOneToFourBytesAndRunningStatusMidTrack) {
+  // Deltas of 1, 2, 3 and 4 bytes (SMF 1.0's own examples: 0x7F, 0x81 0x00, 0xC0 0x80 0x00,
+  // 0xFF 0xFF 0xFF 0x7F), running status, a program change (one data byte), then the same near the
+  // chunk's end, where fewer than 7 bytes remain after an event.
+  const Bytes events = {0x7F, 0x90, 0x3C, 0x40, 0x81, 0x00, 0x3C, 0x00, 0xC0, 0x80, 0x00, 0xC5, 0x07,
+                        0xFF, 0xFF, 0xFF, 0x7F, 0x91, 0x40, 0x7F, 0x00, 0x40, 0x00};
+  const Smf smf = parse_bytes(cat({mthd(0, 1, 96), mtrk(cat({events, kEot}))}));
+  EXPECT_TRUE(codes(smf).empty());
+  const auto& ev = smf.tracks()[0].events;
+  ASSERT_EQ(ev.size(), 6U);
+  const std::uint32_t ticks[] = {0x7F, 0x7F + 0x80, 0x7F + 0x80 + 0x100000, 0x7F + 0x80 + 0x100000 + 0x0FFFFFFF};
+  EXPECT_EQ(ev[0].tick, ticks[0]);
+  EXPECT_EQ(ev[1].tick, ticks[1]);
+  EXPECT_EQ(ev[1].status, 0x90) << "running status";
+  EXPECT_EQ(ev[1].data2, 0x00);
+  EXPECT_EQ(ev[2].tick, ticks[2]);
+  EXPECT_EQ(ev[2].status, 0xC5);
+  EXPECT_EQ(ev[2].data1, 0x07);
+  EXPECT_EQ(ev[3].tick, ticks[3]);
+  EXPECT_EQ(ev[4].tick, ticks[3]);
+  EXPECT_EQ(ev[4].status, 0x91) << "running status";
+  EXPECT_EQ(ev[4].offset, kFirstEvent + 21U) << "a running-status message starts at its first data byte";
+  EXPECT_TRUE(ev[5].is_meta(MetaType::EndOfTrack));
+}
+
 TEST(SmfReader, ClampsTicksPastTwoToThe32) {
   Bytes body;
   for (int i = 0; i < 17; ++i) test::append(body, {0xFF, 0xFF, 0xFF, 0x7F, 0x90, 0x3C, 0x40});
