@@ -37,8 +37,15 @@ std::pmr::vector<std::optional<double>> nomml_per_track(std::span<const Note> no
   if (ppq == 0 || notes.empty()) return out;
   // A histogram of levels per track (13 counters): the median without sorting.
   std::pmr::vector<std::array<std::uint32_t, kMetricLevels + 1>> hist(tracks, {}, mr);
+  // The level depends on the onset's position within its quarter note only: each position's level
+  // is computed once (at most ppq of them, 32 KB at most).
+  constexpr std::uint8_t kUnknown = 0xFF;
+  std::pmr::vector<std::uint8_t> level_of(ppq, kUnknown, mr);
   for (const Note& n : notes) {
-    if (n.track < tracks) ++hist[n.track][metric_level(n.onset, ppq)];
+    if (n.track >= tracks) continue;
+    std::uint8_t& level = level_of[n.onset % ppq];
+    if (level == kUnknown) level = metric_level(n.onset, ppq);
+    ++hist[n.track][level];
   }
   for (std::size_t t = 0; t < tracks; ++t) {
     std::uint64_t total = 0;
