@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <type_traits>
@@ -350,14 +351,18 @@ constexpr Column kColumns[] = {
      "null for `N`); the `chords` view has a row per segment. NULL for performances and without a bar grid",
      [](const R& r) {
        if (!r.music || r.music->chords.empty()) return Value{};
+       // Formatted in place (the writer's thread runs this: no string per segment).
        std::string s = "[";
+       s.reserve(40 * r.music->chords.size() + 2);
+       auto out = std::back_inserter(s);
        for (const auto& c : r.music->chords) {
          if (s.size() > 1) s += ',';
          if (c.chord) {
-           s += fmt::format(R"([{},{},"{}",{},"{}",{}])", c.start_tick, c.start_seconds, analyze::chord_label(*c.chord),
-                            c.chord->root, analyze::to_string(c.chord->quality), c.chord->bass);
+           fmt::format_to(out, R"([{},{},"{}",{},"{}",{}])", c.start_tick, c.start_seconds,
+                          analyze::chord_label(*c.chord), c.chord->root, analyze::to_string(c.chord->quality),
+                          c.chord->bass);
          } else {
-           s += fmt::format(R"([{},{},"N",null,null,null])", c.start_tick, c.start_seconds);
+           fmt::format_to(out, R"([{},{},"N",null,null,null])", c.start_tick, c.start_seconds);
          }
        }
        s += ']';
