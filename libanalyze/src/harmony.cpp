@@ -1,6 +1,7 @@
 #include "midisift/analyze/harmony.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace midisift::analyze {
@@ -104,24 +105,63 @@ std::optional<Chord> match_chord(std::span<const double, 12> weights, std::uint8
 std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::span<const std::uint32_t> beats,
                                               std::uint32_t end_tick, std::pmr::memory_resource* mr) {
   std::pmr::vector<ChordSegment> out(mr);
-  std::pmr::vector<const Note*> active(mr);
+  // Notes still sounding after the beat they started in ("carried"), as a min-heap by end: a note
+  // held over many beats adds the beat's whole length to its pitch class through a count, so a beat
+  // costs the notes that start or end in it, not every note sounding (a thousand held notes, or
+  // notes never released, would make that quadratic). Durations are whole ticks summed as
+  // integers, the same sums as adding them one by one.
+  struct Held {
+    std::uint32_t end;
+    std::uint8_t pitch;
+  };
+  const auto later_end = [](const Held& a, const Held& b) { return a.end > b.end; };
+  std::pmr::vector<Held> carried(mr);
+  std::array<std::uint64_t, 12> carried_per_class{};  // carried notes by pitch class
+  std::array<std::uint32_t, 128> carried_per_pitch{};
+  std::pmr::vector<Held> ending(mr);  // carried notes that end inside the current beat
   std::size_t next = 0;
   for (std::size_t b = 0; b < beats.size(); ++b) {
     const std::uint32_t lo = beats[b];
     const std::uint32_t hi = b + 1 < beats.size() ? beats[b + 1] : std::max(end_tick, lo + 1);
     if (hi <= lo) continue;
-    while (next < notes.size() && notes[next].onset < hi) {
-      if (!notes[next].drum() && notes[next].end > notes[next].onset) active.push_back(&notes[next]);
-      ++next;
+    // Carried notes over before this beat leave; those ending inside it count their part.
+    ending.clear();
+    while (!carried.empty() && carried.front().end < hi) {
+      std::pop_heap(carried.begin(), carried.end(), later_end);
+      const Held h = carried.back();
+      carried.pop_back();
+      --carried_per_class[h.pitch % 12];
+      --carried_per_pitch[h.pitch];
+      if (h.end > lo) ending.push_back(h);
     }
-    std::erase_if(active, [&](const Note* n) { return n->end <= lo; });
-    std::array<double, 12> w{};
+    std::array<std::uint64_t, 12> ticks{};
+    for (std::size_t pc = 0; pc < 12; ++pc) ticks[pc] = carried_per_class[pc] * (hi - lo);
     std::uint8_t lowest = 128;
-    for (const Note* n : active) {
-      if (n->onset >= hi) continue;
-      w[n->pitch % 12] += static_cast<double>(std::min(n->end, hi) - std::max(n->onset, lo));
-      lowest = std::min(lowest, n->pitch);
+    for (std::uint8_t p = 0; p < 128; ++p) {
+      if (carried_per_pitch[p] > 0) {
+        lowest = p;
+        break;
+      }
     }
+    for (const Held& h : ending) {
+      ticks[h.pitch % 12] += h.end - lo;
+      lowest = std::min(lowest, h.pitch);
+    }
+    // Notes starting before the beat ends (onsets ascend).
+    while (next < notes.size() && notes[next].onset < hi) {
+      const Note& n = notes[next++];
+      if (n.drum() || n.end <= n.onset || n.end <= lo) continue;
+      ticks[n.pitch % 12] += std::min(n.end, hi) - std::max(n.onset, lo);
+      lowest = std::min(lowest, n.pitch);
+      if (n.end > hi) {
+        carried.push_back({n.end, n.pitch});
+        std::push_heap(carried.begin(), carried.end(), later_end);
+        ++carried_per_class[n.pitch % 12];
+        ++carried_per_pitch[n.pitch];
+      }
+    }
+    std::array<double, 12> w{};
+    for (std::size_t pc = 0; pc < 12; ++pc) w[pc] = static_cast<double>(ticks[pc]);
     std::optional<Chord> c;
     if (lowest < 128) c = match_chord(w, static_cast<std::uint8_t>(lowest % 12));
     // Compared by hand: GCC 12 warns (wrongly) on operator== of two optionals here.

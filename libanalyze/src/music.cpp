@@ -252,18 +252,43 @@ void key_regions(std::span<const Note> notes, std::span<const std::uint32_t> bar
   const std::size_t n_windows = (bars.size() + kBarsPerWindow - 1) / kBarsPerWindow;
   // Memory in proportion to the notes: a few notes spread over a huge bar grid get no regions.
   if (n_windows > notes.size() + 1) return;
-  std::pmr::vector<std::array<double, 12>> windows(n_windows, std::array<double, 12>{}, mr);
-  auto window_start = [&](std::size_t w) { return bars[w * kBarsPerWindow]; };
+  // Each note adds its duration within each window it sounds in. A note held over many windows
+  // adds a window's whole length to each window between its first and last: counted through a
+  // difference array, so time is O(notes + windows), not notes x windows (notes never released).
+  // Durations are whole ticks summed as integers: the same sums as adding them one by one.
+  std::pmr::vector<std::uint32_t> starts(n_windows, 0, mr);
+  for (std::size_t w = 0; w < n_windows; ++w) starts[w] = bars[w * kBarsPerWindow];
+  std::pmr::vector<std::array<std::uint64_t, 12>> partial(n_windows, std::array<std::uint64_t, 12>{}, mr);
+  std::pmr::vector<std::array<std::int64_t, 12>> held(n_windows + 1, std::array<std::int64_t, 12>{}, mr);
+  // The part of [onset, end) inside window w (the last window has no end).
+  auto add_part = [&](std::size_t w, const Note& n) {
+    const std::uint32_t lo = std::max(n.onset, starts[w]);
+    const std::uint32_t hi = w + 1 < n_windows ? std::min(n.end, starts[w + 1]) : n.end;
+    if (hi > lo) partial[w][n.pitch % 12] += hi - lo;
+  };
   std::size_t bar = 0;  // a forward cursor: notes come in onset order
   for (const auto& n : notes) {
     if (n.drum() || n.end <= n.onset) continue;
-    // The window of the onset, then each window the note sounds in.
     while (bar + 1 < bars.size() && bars[bar + 1] <= n.onset) ++bar;
-    for (std::size_t w = bar / kBarsPerWindow; w < n_windows; ++w) {
-      const std::uint32_t lo = std::max(n.onset, window_start(w));
-      const std::uint32_t hi = w + 1 < n_windows ? std::min(n.end, window_start(w + 1)) : n.end;
-      if (hi > lo) windows[w][n.pitch % 12] += static_cast<double>(hi - lo);
-      if (w + 1 >= n_windows || n.end <= window_start(w + 1)) break;
+    const std::size_t first = bar / kBarsPerWindow;
+    // The window holding the note's end: the first whose successor starts at or after it.
+    const auto after = std::lower_bound(starts.begin() + static_cast<std::ptrdiff_t>(first) + 1, starts.end(), n.end);
+    const std::size_t last = std::max(first, static_cast<std::size_t>(after - starts.begin()) - 1);
+    add_part(first, n);
+    if (last == first) continue;
+    if (last > first + 1) {
+      ++held[first + 1][n.pitch % 12];
+      --held[last][n.pitch % 12];
+    }
+    add_part(last, n);
+  }
+  std::pmr::vector<std::array<double, 12>> windows(n_windows, std::array<double, 12>{}, mr);
+  std::array<std::int64_t, 12> holding{};
+  for (std::size_t w = 0; w < n_windows; ++w) {
+    const std::uint64_t length = w + 1 < n_windows ? starts[w + 1] - starts[w] : 0;
+    for (std::size_t pc = 0; pc < 12; ++pc) {
+      holding[pc] += held[w][pc];
+      windows[w][pc] = static_cast<double>(partial[w][pc] + static_cast<std::uint64_t>(holding[pc]) * length);
     }
   }
   for (const auto& seg : key_segments(windows, mr)) {

@@ -62,6 +62,55 @@ TEST(Chords, HeldChordsAreOneSegmentAndOtherQualitiesAreFound) {
   EXPECT_EQ(label({}, 0), "N");
 }
 
+TEST(Chords, EachBeatWeighsWhatSoundsInItEvenUnderNotesHeldForHundredsOfBeats) {
+  // The definition beat by beat (each note's ticks inside the beat, the lowest pitch sounding),
+  // against chord_segments, on seeded random notes of which some are held for hundreds of beats
+  // and some are never released (they end at the last tick), with drums and zero-length notes.
+  std::pmr::monotonic_buffer_resource mr;
+  std::uint64_t state = 12345;
+  auto next = [&](std::uint32_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::uint32_t>((state >> 33) % n);
+  };
+  constexpr std::uint32_t kBeat = 96, kBeats = 600, kEnd = kBeat * kBeats;
+  std::vector<Note> notes;
+  for (std::uint32_t onset = 0; onset < kEnd - kBeat; onset += 1 + next(40)) {
+    const std::uint32_t kind = next(100);  // 1 % never released, 2 % held 50-350 beats, 5 % zero length
+    const std::uint32_t end = kind == 0  ? kEnd
+                              : kind < 3 ? onset + kBeat * (50 + next(300))
+                              : kind < 8 ? onset
+                                         : onset + 1 + next(3 * kBeat);
+    Note n = note(onset, std::min(end, kEnd), static_cast<std::uint8_t>(30 + next(60)));
+    if (next(20) == 0) n.channel = kDrumChannel;
+    notes.push_back(n);
+  }
+  std::vector<std::uint32_t> beats;
+  for (std::uint32_t b = 0; b < kBeats; ++b) beats.push_back(b * kBeat);
+  std::vector<ChordSegment> expected;
+  for (std::uint32_t b = 0; b < kBeats; ++b) {
+    const std::uint32_t lo = beats[b], hi = b + 1 < kBeats ? beats[b + 1] : std::max(kEnd, lo + 1);
+    std::array<double, 12> w{};
+    std::uint8_t lowest = 128;
+    for (const Note& n : notes) {
+      if (n.drum() || n.end <= n.onset || n.onset >= hi || n.end <= lo) continue;
+      w[n.pitch % 12] += std::min(n.end, hi) - std::max(n.onset, lo);
+      lowest = std::min(lowest, n.pitch);
+    }
+    const auto c = lowest < 128 ? match_chord(w, static_cast<std::uint8_t>(lowest % 12)) : std::nullopt;
+    if (expected.empty() || chord_label(expected.back().chord) != chord_label(c) ||
+        (c && expected.back().chord->bass != c->bass)) {
+      expected.push_back({lo, c});
+    }
+  }
+  const auto got = chord_segments(notes, beats, kEnd, &mr);
+  ASSERT_GT(expected.size(), 50U) << "the random notes change chord often";
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].start_tick, expected[i].start_tick) << i;
+    EXPECT_EQ(chord_label(got[i].chord), chord_label(expected[i].chord)) << i;
+  }
+}
+
 TEST(Nomml, MetricLevelsFollowTheGridsOfTheQuarterNote) {
   EXPECT_EQ(metric_level(0, 480), 0);
   EXPECT_EQ(metric_level(960, 480), 0);

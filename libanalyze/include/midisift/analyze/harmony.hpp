@@ -66,7 +66,8 @@ struct ChordSegment {
 /// by `match_chord` over the duration of each pitch class sounding in it (non-drum notes clipped to
 /// the span) and the lowest pitch sounding in it; consecutive beats with the same label are one
 /// segment. `notes` sorted by onset (`NoteList::notes`), `beats` ascending. Storage from `mr`.
-/// Time: O(beats + notes x polyphony).
+/// Time: O(beats + notes log notes), whatever the polyphony (notes held over many beats count
+/// once per beat through their number, not one by one).
 [[nodiscard]] std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes,
                                                             std::span<const std::uint32_t> beats,
                                                             std::uint32_t end_tick, std::pmr::memory_resource* mr);
