@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <tuple>
 
@@ -28,8 +30,14 @@ struct Canon {
   std::uint8_t pitch_drum;  // pitch | drum << 7
 };
 
+// Little-endian, whatever the host: one 4-byte store where the host is little-endian.
 void put32(std::byte*& p, std::uint32_t v) noexcept {
-  for (int i = 0; i < 4; ++i) *p++ = static_cast<std::byte>(v >> (8 * i));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &v, sizeof v);
+    p += sizeof v;
+  } else {
+    for (int i = 0; i < 4; ++i) *p++ = static_cast<std::byte>(v >> (8 * i));
+  }
 }
 
 }  // namespace
@@ -52,7 +60,9 @@ std::optional<std::array<std::uint8_t, 16>> fingerprint(std::span<const Note> no
     return a.pitch_drum < b.pitch_drum;
   };
   auto canon = [g](const Note& n) {
-    return Canon{n.onset / g, n.duration() / g, static_cast<std::uint8_t>(n.pitch | (n.drum() ? 0x80U : 0U))};
+    const auto pitch_drum = static_cast<std::uint8_t>(n.pitch | (n.drum() ? 0x80U : 0U));
+    if (g == 1) return Canon{n.onset, n.duration(), pitch_drum};  // no division (performances)
+    return Canon{n.onset / g, n.duration() / g, pitch_drum};
   };
   std::pmr::vector<std::byte> buffer(4 + 9 * notes.size(), std::byte{0}, mr);
   std::pmr::vector<Canon> group(mr);
