@@ -271,9 +271,16 @@ void key_regions(std::span<const Note> notes, std::span<const std::uint32_t> bar
     if (n.drum() || n.end <= n.onset) continue;
     while (bar + 1 < bars.size() && bars[bar + 1] <= n.onset) ++bar;
     const std::size_t first = bar / kBarsPerWindow;
-    // The window holding the note's end: the first whose successor starts at or after it.
-    const auto after = std::lower_bound(starts.begin() + static_cast<std::ptrdiff_t>(first) + 1, starts.end(), n.end);
-    const std::size_t last = std::max(first, static_cast<std::size_t>(after - starts.begin()) - 1);
+    // The window holding the note's end: the first whose successor starts at or after it. Most
+    // notes end in the window they start in or the next: those two are tried before a search.
+    std::size_t last = first;
+    if (first + 1 < n_windows && starts[first + 1] < n.end) {
+      last = first + 1;
+      if (first + 2 < n_windows && starts[first + 2] < n.end) {
+        const auto after = std::lower_bound(starts.begin() + static_cast<std::ptrdiff_t>(first) + 3, starts.end(), n.end);
+        last = static_cast<std::size_t>(after - starts.begin()) - 1;
+      }
+    }
     add_part(first, n);
     if (last == first) continue;
     if (last > first + 1) {

@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <tuple>
 
@@ -64,9 +65,12 @@ std::optional<std::array<std::uint8_t, 16>> fingerprint(std::span<const Note> no
     if (g == 1) return Canon{n.onset, n.duration(), pitch_drum};  // no division (performances)
     return Canon{n.onset / g, n.duration() / g, pitch_drum};
   };
-  std::pmr::vector<std::byte> buffer(4 + 9 * notes.size(), std::byte{0}, mr);
+  // Every byte of the buffer is written below: raw storage from `mr`, not a zero-filled vector.
+  const std::size_t size = 4 + 9 * notes.size();
+  const auto release = [mr, size](std::byte* b) { mr->deallocate(b, size, 1); };
+  const std::unique_ptr<std::byte, decltype(release)> buffer(static_cast<std::byte*>(mr->allocate(size, 1)), release);
   std::pmr::vector<Canon> group(mr);
-  std::byte* p = buffer.data();
+  std::byte* p = buffer.get();
   auto put = [&p](const Canon& c) {
     put32(p, c.onset);
     put32(p, c.duration);
@@ -86,7 +90,7 @@ std::optional<std::array<std::uint8_t, 16>> fingerprint(std::span<const Note> no
     }
     i = j;
   }
-  const XXH128_hash_t h = XXH3_128bits(buffer.data(), buffer.size());
+  const XXH128_hash_t h = XXH3_128bits(buffer.get(), size);
   XXH128_canonical_t bytes;
   XXH128_canonicalFromHash(&bytes, h);
   std::array<std::uint8_t, 16> out{};
