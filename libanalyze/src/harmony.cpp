@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <limits>
 
 namespace midisift::analyze {
@@ -118,6 +119,15 @@ std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::
   std::pmr::vector<Held> carried(mr);
   std::array<std::uint64_t, 12> carried_per_class{};  // carried notes by pitch class
   std::array<std::uint32_t, 128> carried_per_pitch{};
+  std::array<std::uint64_t, 2> carried_pitches{};  // bit p: a carried note of pitch p
+  auto carry = [&](std::uint8_t pitch, bool add) {
+    const std::uint64_t bit = std::uint64_t{1} << (pitch % 64);
+    if (add) {
+      if (carried_per_pitch[pitch]++ == 0) carried_pitches[pitch / 64] |= bit;
+    } else if (--carried_per_pitch[pitch] == 0) {
+      carried_pitches[pitch / 64] &= ~bit;
+    }
+  };
   std::pmr::vector<Held> ending(mr);  // carried notes that end inside the current beat
   std::size_t next = 0;
   for (std::size_t b = 0; b < beats.size(); ++b) {
@@ -131,17 +141,16 @@ std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::
       const Held h = carried.back();
       carried.pop_back();
       --carried_per_class[h.pitch % 12];
-      --carried_per_pitch[h.pitch];
+      carry(h.pitch, false);
       if (h.end > lo) ending.push_back(h);
     }
     std::array<std::uint64_t, 12> ticks{};
     for (std::size_t pc = 0; pc < 12; ++pc) ticks[pc] = carried_per_class[pc] * (hi - lo);
     std::uint8_t lowest = 128;
-    for (std::uint8_t p = 0; p < 128; ++p) {
-      if (carried_per_pitch[p] > 0) {
-        lowest = p;
-        break;
-      }
+    if (carried_pitches[0] != 0) {
+      lowest = static_cast<std::uint8_t>(std::countr_zero(carried_pitches[0]));
+    } else if (carried_pitches[1] != 0) {
+      lowest = static_cast<std::uint8_t>(64 + std::countr_zero(carried_pitches[1]));
     }
     for (const Held& h : ending) {
       ticks[h.pitch % 12] += h.end - lo;
@@ -157,7 +166,7 @@ std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::
         carried.push_back({n.end, n.pitch});
         std::push_heap(carried.begin(), carried.end(), later_end);
         ++carried_per_class[n.pitch % 12];
-        ++carried_per_pitch[n.pitch];
+        carry(n.pitch, true);
       }
     }
     std::array<double, 12> w{};
