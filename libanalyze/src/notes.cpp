@@ -141,18 +141,15 @@ void TempoMap::index() {
   // Seconds per tick are computed once per tempo, not per conversion (the same value either way).
   if (ppq_ != 0) default_sec_per_tick_ = kDefaultTempo * 1e-6 / ppq_;
   sec_per_tick_.resize(changes_.size());
-  for (std::size_t i = 0; i < changes_.size(); ++i) {
-    sec_per_tick_[i] = ppq_ == 0 ? 0.0 : static_cast<double>(changes_[i].tempo) * 1e-6 / ppq_;
-  }
   start_seconds_.resize(changes_.size());
   double seconds = 0.0;
   std::uint32_t at = 0;
-  std::uint32_t tempo = kDefaultTempo;
+  double rate = default_sec_per_tick_;  // seconds per tick in force before changes_[i]
   for (std::size_t i = 0; i < changes_.size(); ++i) {
-    if (ppq_ != 0) seconds += static_cast<double>(changes_[i].tick - at) * (static_cast<double>(tempo) * 1e-6 / ppq_);
+    seconds += static_cast<double>(changes_[i].tick - at) * rate;
     start_seconds_[i] = seconds;
     at = changes_[i].tick;
-    tempo = changes_[i].tempo;
+    rate = sec_per_tick_[i] = ppq_ == 0 ? 0.0 : static_cast<double>(changes_[i].tempo) * 1e-6 / ppq_;
   }
 }
 
