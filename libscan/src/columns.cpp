@@ -1,5 +1,6 @@
 #include "midisift/scan/columns.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -351,22 +352,24 @@ constexpr Column kColumns[] = {
      "null for `N`); the `chords` view has a row per segment. NULL for performances and without a bar grid",
      [](const R& r) {
        if (!r.music || r.music->chords.empty()) return Value{};
-       // Formatted in place (the writer's thread runs this: no string per segment).
-       std::string s = "[";
-       s.reserve(40 * r.music->chords.size() + 2);
-       auto out = std::back_inserter(s);
+       // The writer's thread runs this: one buffer, format strings compiled (FMT_COMPILE), no string
+       // per segment; the same text as fmt::format.
+       fmt::memory_buffer b;
+       b.reserve(48 * r.music->chords.size() + 2);
+       auto out = fmt::appender(b);
+       b.push_back('[');
        for (const auto& c : r.music->chords) {
-         if (s.size() > 1) s += ',';
+         if (b.size() > 1) b.push_back(',');
          if (c.chord) {
-           fmt::format_to(out, R"([{},{},"{}",{},"{}",{}])", c.start_tick, c.start_seconds,
+           fmt::format_to(out, FMT_COMPILE(R"([{},{},"{}",{},"{}",{}])"), c.start_tick, c.start_seconds,
                           analyze::chord_label(*c.chord), c.chord->root, analyze::to_string(c.chord->quality),
                           c.chord->bass);
          } else {
-           fmt::format_to(out, R"([{},{},"N",null,null,null])", c.start_tick, c.start_seconds);
+           fmt::format_to(out, FMT_COMPILE(R"([{},{},"N",null,null,null])"), c.start_tick, c.start_seconds);
          }
        }
-       s += ']';
-       return Value(std::move(s));
+       b.push_back(']');
+       return Value(fmt::to_string(b));
      },
      [](const R& r) {
        std::string s;
