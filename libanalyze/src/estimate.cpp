@@ -357,6 +357,13 @@ struct Candidates {
   }
 };
 
+// The candidates of the default prior (every grid point, 120 BPM, one octave): the same for every
+// piece, so built once per process (storage that lives as long as the process).
+const Candidates& default_candidates() {
+  static const Candidates c(TempoPrior{}, std::numeric_limits<double>::infinity(), 1, std::pmr::new_delete_resource());
+  return c;
+}
+
 // See estimate_tempo. Only `candidates` are scored (the others' prior weight is negligible); `rival`
 // false skips the confidence (0).
 std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScratch& s, const Candidates& candidates,
@@ -490,14 +497,16 @@ std::optional<TempoEstimate> estimate_in(std::span<const Onset> onsets, TempoScr
 std::optional<TempoEstimate> estimate_tempo(std::span<const Onset> onsets, std::pmr::memory_resource* mr,
                                             TempoPrior tempo_prior) {
   TempoScratch scratch(mr);
+  if (tempo_prior.bpm == TempoPrior{}.bpm && tempo_prior.octaves == TempoPrior{}.octaves) {
+    return estimate_in(onsets, scratch, default_candidates(), true);
+  }
   return estimate_in(onsets, scratch, Candidates(tempo_prior, std::numeric_limits<double>::infinity(), 1, mr), true);
 }
 
 std::optional<TempoEstimate> estimate_tempo_with_rubato(std::span<const Onset> onsets, std::pmr::memory_resource* mr) {
   constexpr double kWindow = 8.0, kLocalOctaves = 0.3, kLocalSpan = 3 * kLocalOctaves;
   TempoScratch scratch(mr);  // one set of buffers for the whole piece and every window
-  auto global =
-      estimate_in(onsets, scratch, Candidates(TempoPrior{}, std::numeric_limits<double>::infinity(), 1, mr), true);
+  auto global = estimate_in(onsets, scratch, default_candidates(), true);
   if (!global) return global;
   const Candidates near_global(TempoPrior{global->bpm, kLocalOctaves}, kLocalSpan, 2, mr);
   std::pmr::vector<double> local(mr);
