@@ -329,16 +329,25 @@ class Reader {
       // byte over 127, running status with no channel status before it or after a meta or sysex
       // event, a system message) leaves the fast path with nothing consumed, and the careful
       // reader below takes that event with its diagnostics. Both store the same events.
-      if (!eot && !resync) {
-        while (pos < declared_end && limit - pos >= 7) {
+      if (!eot && !resync && limit - pos >= 7) {
+        // Locals, not members: the events' byte stores may alias any object, so members would be
+        // read again after every event.
+        const u8* const d = data_;
+        const u32 fast_end = std::min(declared_end, limit - 6);  // pos < fast_end: 7 bytes left
+        std::pmr::vector<Event>& events = track.events;
+        // The status that running status reuses here: none before a channel message, nor after a
+        // meta or sysex event (the careful reader repairs those).
+        u8 run = last == LastEvent::Meta || last == LastEvent::Sysex ? u8{0} : running;
+        const u32 run_start = pos;
+        while (pos < fast_end) {
           u32 p = pos;
-          u32 delta = data_[p++];
+          u32 delta = d[p++];
           if (delta >= 0x80) {
             delta &= 0x7FU;
             int more = 0;
             u8 b = 0;
             do {
-              b = data_[p++];
+              b = d[p++];
               delta = (delta << 7) | (b & 0x7FU);
             } while (b >= 0x80 && ++more < 3);
             if (b >= 0x80) break;  // over 4 bytes
@@ -346,22 +355,26 @@ class Reader {
           const u64 at = tick + delta;
           if (at > std::numeric_limits<u32>::max()) break;
           const u32 status_pos = p;
-          u8 status = data_[p];
+          u8 status = d[p];
           if (status >= 0x80) {
             if (status >= 0xF0) break;
             ++p;
           } else {
-            if (running == 0 || last == LastEvent::Meta || last == LastEvent::Sysex) break;
-            status = running;
+            if (run == 0) break;
+            status = run;
           }
           const u32 n = channel_data_length(status);
-          const u8 d1 = data_[p];
-          const u8 d2 = n == 2 ? data_[p + 1] : u8{0};
+          const u8 d1 = d[p];
+          const u8 d2 = n == 2 ? d[p + 1] : u8{0};
           if ((d1 | d2) >= 0x80) break;
           tick = at;
           pos = p + n;
-          running = status;
-          push(status_pos, 0, status, d1, d2);
+          run = status;
+          const Event event{static_cast<u32>(at), status_pos, 0, status, d1, d2};
+          events.push_back(event);
+        }
+        if (pos != run_start) {
+          running = run;
           last = LastEvent::Channel;
         }
         if (pos >= limit) break;
