@@ -82,6 +82,10 @@ def table(context, by_name):
     if full:
         vs_parse = f", {mb_s(parse_all) / mb_s(full):.1f}x the CPU time of parsing" if parse_all else ""
         out.append(f"| BM_AnalyzeFull (full analysis{vs_parse}) | all | {mb_s(full):.0f} | | {ratio(mb_s(full))} | |")
+    md5 = find(by_name, "BM_Md5")
+    if md5:
+        vs_parse = f", {mb_s(parse_all) / mb_s(md5):.2f}x the CPU time of parsing" if parse_all else ""
+        out.append(f"| BM_Md5 (the `md5` column alone{vs_parse}) | all | {mb_s(md5):.0f} | | {ratio(mb_s(md5))} | |")
     for name, b in by_name.items():
         if name.startswith("BM_ScanEndToEnd"):
             out.append(f"| scan end to end ({escape(b.get('label', ''))}, peak RSS "
