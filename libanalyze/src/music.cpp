@@ -305,6 +305,45 @@ void key_regions(std::span<const Note> notes, std::span<const std::uint32_t> bar
   if (!m.key_regions.empty()) m.key_changes = static_cast<std::uint32_t>(m.key_regions.size() - 1);
 }
 
+// The time signature in force over the most ticks of [0, end_tick) (the earliest on a tie): the
+// piece's meter, where the first signature may be a pickup bar's (1/16, 2/8) or a short preface.
+TimeSignature prevailing_signature(std::span<const TimeSignature> sigs, std::uint32_t end_tick) {
+  TimeSignature best = sigs.empty() ? TimeSignature{} : sigs.front();
+  std::uint64_t best_span = 0;
+  for (std::size_t i = 0; i < sigs.size(); ++i) {
+    const std::uint64_t from = std::min(sigs[i].tick, end_tick);
+    const std::uint64_t until = i + 1 < sigs.size() ? std::min(sigs[i + 1].tick, end_tick) : end_tick;
+    if (until - from > best_span) {
+      best_span = until - from;
+      best = sigs[i];
+    }
+  }
+  return best;
+}
+
+// 60 / the median length in seconds of the notated beats (`beat_ticks`: the denominator's note, the
+// dotted beat of a compound meter) through the tempo map; the beat after the last is not counted.
+// The statistic ASAP's beat tempo takes (Foscarin et al. 2020). Absent with fewer than two beats
+// (or more than `max_beats`) or when no time passes between them.
+std::optional<double> notated_beat_bpm(const MeterMap& meter, const TempoMap& tempo_map, std::uint16_t ppq,
+                                       std::uint32_t end_tick, std::size_t max_beats, std::pmr::memory_resource* mr) {
+  const auto beats = beat_ticks(meter, ppq, end_tick, mr, max_beats);
+  if (beats.size() < 2) return std::nullopt;
+  std::pmr::vector<double> lengths(mr);
+  lengths.reserve(beats.size() - 1);
+  TempoMap::Cursor clock(tempo_map);
+  double previous = clock.seconds(beats.front());
+  for (std::size_t k = 1; k < beats.size(); ++k) {
+    const double at = clock.seconds(beats[k]);
+    if (at > previous) lengths.push_back(at - previous);
+    previous = at;
+  }
+  if (lengths.empty()) return std::nullopt;
+  const auto mid = lengths.begin() + static_cast<std::ptrdiff_t>(lengths.size() / 2);
+  std::nth_element(lengths.begin(), mid, lengths.end());
+  return 60.0 / *mid;
+}
+
 }  // namespace
 
 MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::pmr::memory_resource* mr) {
@@ -488,15 +527,25 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     m.estimated_tempo = m.expressive == false ? estimate_tempo(onsets, mr) : estimate_tempo_with_rubato(onsets, mr);
   }
   m.estimated_key = estimate_key(key_evidence(notes, ppq, smpte_sec_per_tick, m.key_signature));
+  // The bar grid of the time signatures: beats, loops, key regions and chords.
+  std::optional<MeterMap> meter;
+  if (metrical && !notes.empty()) meter.emplace(smf, facts.end_tick, mr);
   {
-    const TimeSignature ts = m.time_signature.value_or(TimeSignature{});
+    const TimeSignature ts = meter ? prevailing_signature(meter->signatures(), facts.end_tick)
+                                   : m.time_signature.value_or(TimeSignature{});
     const bool compound = compound_meter(ts);
     const unsigned beats_per_bar = compound ? ts.numerator / 3U : ts.numerator;
     auto levels = [&](double bpm, bool from_meter) {
       return MusicalFacts::BeatTempo{bpm, bpm / (beats_per_bar % 3 == 0 ? 3.0 : 2.0), bpm * (compound ? 3.0 : 2.0),
                                      from_meter};
     };
-    if (m.expressive == false && m.tempo_mean_bpm) {
+    std::optional<double> notated;
+    if (m.expressive == false && meter && meter->complete()) {
+      notated = notated_beat_bpm(*meter, tempo_map, ppq, facts.end_tick, 2 * notes.size() + 64, mr);
+    }
+    if (notated) {
+      m.beat_tempo = levels(*notated, true);
+    } else if (m.expressive == false && m.tempo_mean_bpm) {
       m.beat_tempo = levels(*m.tempo_mean_bpm * ts.denominator / 4.0 / (compound ? 3.0 : 1.0), true);
     } else if (m.estimated_tempo) {
       m.beat_tempo = levels(m.estimated_tempo->bpm, false);
@@ -511,15 +560,14 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   m.polyphony_max = poly.max_notes;
   m.polyphony_mean = poly.mean_notes;
   m.fingerprint = fingerprint(notes, ppq, mr);
-  if (metrical && !notes.empty()) {
-    const MeterMap meter(smf, facts.end_tick, mr);
-    if (meter.complete()) {
-      m.loops = find_loops(notes, meter.bars(), ppq, mr);
-      key_regions(notes, meter.bars(), tempo_map, mr, m);
+  if (meter) {
+    if (meter->complete()) {
+      m.loops = find_loops(notes, meter->bars(), ppq, mr);
+      key_regions(notes, meter->bars(), tempo_map, mr, m);
       // Chords only where the bar grid follows the music (a quantised file), at most two beats a
       // note (and 64 more): memory in proportion to the input.
       if (m.expressive == false) {
-        const auto beats = beat_ticks(meter, ppq, facts.end_tick, mr, 2 * notes.size() + 64);
+        const auto beats = beat_ticks(*meter, ppq, facts.end_tick, mr, 2 * notes.size() + 64);
         for (const auto& c : chord_segments(notes, beats, facts.end_tick, mr)) {
           m.chords.push_back({c.start_tick, tempo_map.seconds(c.start_tick), c.chord});
         }

@@ -319,10 +319,10 @@ constexpr Column kColumns[] = {
      "without notes or a bar grid",
      music<&MusicalFacts::key_changes>},
     {"beat_bpm", Real, "", 6, "BPM",
-     "tempo at the counted beat: from the time signature and tempo map of a quantised file (the denominator's "
-     "note, the dotted beat of 6/8, 9/8, 12/8), else `estimated_bpm`",
+     "tempo at the counted beat: for a quantised file, 60 / the median length of its notated beats through the "
+     "tempo map (the denominator's note, the dotted beat of 6/8, 6/4, 9/8, 12/8), else `estimated_bpm`",
      [](const R& r) { return r.music && r.music->beat_tempo ? v(r.music->beat_tempo->bpm) : Value{}; }},
-    {"beat_bpm_above", Real, "", 6, "BPM", "tempo of the metrical level above the beat (half bar or bar)",
+    {"beat_bpm_above", Real, "", 6, "BPM", "tempo of the metrical level above the beat (half bar or bar of the prevailing time signature)",
      [](const R& r) { return r.music && r.music->beat_tempo ? v(r.music->beat_tempo->above_bpm) : Value{}; }},
     {"beat_bpm_below", Real, "", 6, "BPM", "tempo of the level below the beat (its subdivision: x2, x3 compound)",
      [](const R& r) { return r.music && r.music->beat_tempo ? v(r.music->beat_tempo->below_bpm) : Value{}; }},

@@ -201,7 +201,10 @@ TEST_F(Asap, EstimatesReachTheRecordedScoresOnTheDevelopmentAndHeldOutParts) {
   EXPECT_GE(dev.acc2.mean(), 0.59);
   EXPECT_GE(held.acc1.mean(), 0.28);
   EXPECT_GE(held.acc2.mean(), 0.35);
-  EXPECT_GE(dev.beat_acc1_scores.mean(), 0.70);
+  // The notated beat through the tempo map (median beat length, the prevailing meter's beat, 6/4
+  // compound): 0.976 and 0.964 when written; 0.734 and 0.607 with the first signature's mean tempo.
+  EXPECT_GE(dev.beat_acc1_scores.mean(), 0.96);
+  EXPECT_GE(held.beat_acc1_scores.mean(), 0.95);
   EXPECT_GE(dev.expressive.mean(), 0.99);
   EXPECT_GE(held.expressive.mean(), 0.99);
 }

@@ -74,6 +74,51 @@ TEST(Music, TempoStatisticsAreTimeWeighted) {
   EXPECT_DOUBLE_EQ(*m.notes_per_second, 1 / 1.5);
 }
 
+TEST(Music, BeatTempoOfAQuantisedFileIsTheMedianNotatedBeatNotThePickupOrTheIntroduction) {
+  // ppq 96. A 1/8 pickup bar (one eighth-note beat, 48 ticks), then 3/4 from tick 48: two bars at
+  // 60 BPM (6 quarter beats of 1 s), then eight bars at 120 BPM (24 beats of 0.5 s) to tick 2,928.
+  // Beat lengths: 0.5 (the pickup), 1 x 6, 0.5 x 24: the median is 0.5 s, 120 beats a minute. The
+  // first signature's beat at the time-weighted mean tempo would say 2 * 30.5 quarters / 18.5 s
+  // * 60 = 197.8; the mean tempo in quarters, 98.9.
+  SongTrack t;
+  const std::uint32_t slow_end = 48 + 2 * 288;
+  t.events = {{0, tempo_meta(1000000)}, {0, time_signature_meta(1, 3)}, {48, time_signature_meta(3, 2)},
+              {slow_end, tempo_meta(500000)}};
+  t.notes.push_back({0, 48, 67});
+  for (std::uint32_t at = 48; at + 96 <= slow_end + 8 * 288; at += 96) {
+    t.notes.push_back({at, at + 96, static_cast<std::uint8_t>(at % 384 == 48 ? 55 : 60)});
+  }
+  const MusicalFacts m = Parsed(song(96, {t})).music();
+  ASSERT_EQ(m.expressive, std::optional<bool>(false)) << "every onset on the grid";
+  ASSERT_TRUE(m.beat_tempo);
+  EXPECT_TRUE(m.beat_tempo->from_meter);
+  EXPECT_NEAR(m.beat_tempo->bpm, 120.0, 1e-9);
+  EXPECT_NEAR(m.beat_tempo->above_bpm, 40.0, 1e-9) << "the bar of the prevailing 3/4";
+  EXPECT_NEAR(m.beat_tempo->below_bpm, 240.0, 1e-9) << "eighth notes";
+  EXPECT_EQ(m.time_signature->numerator, 1) << "time_signature stays the first one";
+}
+
+TEST(Music, CompoundMetersCountDottedBeatsWhateverTheDenominator) {
+  // 100 quarter notes a minute (600,000 us). 6/4: two dotted halves a bar, 100 / 3 a minute; the
+  // bar above at half that, the quarter below at x3. 6/8: two dotted quarters, 100 / 1.5. 3/8:
+  // simple triple, every eighth a beat, 200.
+  struct Case {
+    std::uint8_t num, dd;
+    double bpm, above, below;
+  };
+  for (const Case c : {Case{6, 2, 100.0 / 3, 100.0 / 6, 100.0}, Case{6, 3, 100.0 / 1.5, 100.0 / 3, 200.0},
+                       Case{3, 3, 200.0, 200.0 / 3, 400.0}}) {
+    SongTrack t;
+    t.events = {{0, tempo_meta(600000)}, {0, time_signature_meta(c.num, c.dd)}};
+    for (std::uint32_t at = 0; at < 16 * 96; at += 48) t.notes.push_back({at, at + 48, 60});
+    const MusicalFacts m = Parsed(song(96, {t})).music();
+    ASSERT_TRUE(m.beat_tempo) << int(c.num) << "/" << (1 << c.dd);
+    EXPECT_NEAR(m.beat_tempo->bpm, c.bpm, 1e-6) << int(c.num) << "/" << (1 << c.dd);
+    EXPECT_NEAR(m.beat_tempo->above_bpm, c.above, 1e-6) << int(c.num) << "/" << (1 << c.dd);
+    EXPECT_NEAR(m.beat_tempo->below_bpm, c.below, 1e-6) << int(c.num) << "/" << (1 << c.dd);
+  }
+}
+
 TEST(Music, ReadsTimeAndKeySignaturesNamesAndText) {
   SongTrack t;
   t.events = {{0, time_signature_meta(6, 3)},

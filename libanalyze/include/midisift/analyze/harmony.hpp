@@ -80,10 +80,12 @@ struct ChordSegment {
                                                          std::uint32_t end_tick, std::pmr::memory_resource* mr,
                                                          std::size_t max_beats = std::size_t{1} << 18);
 
-/// Compound meter: a numerator of 6, 9, 12, ... (divisible by 3, at least 6) over a denominator of
-/// 8 or finer, counted in dotted beats of three denominator notes (6/8 has two beats a bar).
+/// Compound meter: a numerator of 6, 9, 12, ... (divisible by 3, at least 6) over any denominator,
+/// counted in dotted beats of three denominator notes: 6/8 has two dotted-quarter beats a bar, 6/4
+/// two dotted halves, 12/16 four dotted eighths (the textbook rule, e.g. Kostka & Payne, "Tonal
+/// Harmony", ch. 2; ASAP's beat annotations count 6/4 the same way). 3/8 and 3/4 are simple triple.
 [[nodiscard]] constexpr bool compound_meter(const TimeSignature& ts) noexcept {
-  return ts.denominator >= 8 && ts.numerator >= 6 && ts.numerator % 3 == 0;
+  return ts.numerator >= 6 && ts.numerator % 3 == 0;
 }
 
 }  // namespace midisift::analyze

@@ -69,14 +69,19 @@ struct MusicalFacts {
 
   /// The tempo at the beat people count, and at the metrical levels above and below it.
   struct BeatTempo {
-    /// Beats per minute. A quantised file (`expressive` false) counts the beat of its first time
-    /// signature (4/4 when it has none) through its tempo map: the time-weighted mean tempo times
-    /// denominator / 4, over 3 in a compound meter (6/8 at 120 quarter notes a minute counts
-    /// 120 * 8 / 4 / 3 = 80 dotted quarters a minute). An expressive performance, whose ticks
-    /// need not follow its tempo map, takes `estimated_tempo`.
+    /// Beats per minute. A quantised file (`expressive` false) counts the notated beats of its
+    /// bar grid (`beat_ticks`: every time signature in its place, 4/4 when there is none; the
+    /// denominator's note, the dotted beat of a compound meter) through its tempo map: 60 / the
+    /// median beat length in seconds, the statistic of ASAP's annotated beats (Foscarin et al.
+    /// 2020). 6/8 at 120 quarter notes a minute counts 80 dotted quarters a minute; a pickup bar
+    /// or a slow introduction does not decide it. Where the grid is incomplete (see MeterMap) or
+    /// has more than 2 beats a note (and 64 more), the prevailing signature's beat at the
+    /// time-weighted mean tempo. An expressive performance, whose ticks need not follow its tempo
+    /// map, takes `estimated_tempo`.
     double bpm = 0.0;
-    /// The level above (slower): the bar of a meter of 2 or 3 beats, the half bar of 4; bpm / 3
-    /// when the beats per bar divide by 3 (3/4, 9/8), else bpm / 2.
+    /// The level above (slower), from the prevailing time signature (the one in force over the
+    /// most ticks): the bar of a meter of 2 or 3 beats, the half bar of 4; bpm / 3 when the beats
+    /// per bar divide by 3 (3/4, 9/8), else bpm / 2.
     double above_bpm = 0.0;
     /// The level below (faster): the beat's subdivision, bpm * 3 in a compound meter, else * 2.
     double below_bpm = 0.0;
