@@ -41,6 +41,7 @@ PriorScan::PriorScan(db::Database& database, const std::vector<std::filesystem::
       e.size_bytes = k.size_bytes;
       e.has_mtime = k.mtime_ns.has_value();
       e.mtime_ns = k.mtime_ns.value_or(0);
+      e.analysis_version = k.analysis_version.value_or(0);
       e.missing = k.missing;
       entries_.push_back(e);
     });
@@ -64,7 +65,8 @@ PriorScan::Entry* PriorScan::find(std::string_view path) noexcept {
 }
 
 bool PriorScan::unchanged(const Entry& e, std::uint64_t size_bytes, std::int64_t mtime_ns) noexcept {
-  return !e.missing && e.has_mtime && e.mtime_ns == mtime_ns && e.size_bytes == size_bytes;
+  return !e.missing && e.has_mtime && e.mtime_ns == mtime_ns && e.size_bytes == size_bytes &&
+         e.analysis_version == scan::kAnalysisVersion;
 }
 
 std::vector<std::int64_t> PriorScan::unseen(db::Database& database, const std::vector<std::filesystem::path>& roots,

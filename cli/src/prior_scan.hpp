@@ -1,6 +1,6 @@
 // What earlier scans stored about the files under the roots of this one: the basis of incremental
-// scanning (skip files whose path, size and modification time are unchanged; mark rows whose file
-// is gone).
+// scanning (skip files whose path, size and modification time are unchanged and whose row the
+// current analysis wrote; mark rows whose file is gone).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "midisift/db/database.hpp"
+#include "midisift/scan/file_result.hpp"
 #include "shard.hpp"
 
 namespace midisift::cli {
@@ -27,6 +28,7 @@ class PriorScan {
     std::int64_t id = 0;                     ///< `files.id`
     std::uint64_t size_bytes = 0;
     std::int64_t mtime_ns = 0;
+    std::int64_t analysis_version = 0;  ///< 0 for NULL (a row written before schema 7)
     bool has_mtime = false;
     bool missing = false;  ///< already marked missing by an earlier scan
     bool seen = false;     ///< found by this scan's walk
@@ -39,8 +41,8 @@ class PriorScan {
 
   /// The row stored for `path`, or null. Marks it seen.
   Entry* find(std::string_view path) noexcept;
-  /// True when `e` describes a file of this size and modification time and is not marked missing:
-  /// the stored analysis still holds.
+  /// True when `e` describes a file of this size and modification time, is not marked missing and
+  /// was written by this release's analysis (`scan::kAnalysisVersion`): the stored facts still hold.
   [[nodiscard]] static bool unchanged(const Entry& e, std::uint64_t size_bytes, std::int64_t mtime_ns) noexcept;
 
   [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }

@@ -135,6 +135,8 @@ CREATE VIEW chords AS
          c.value ->> 3 AS root, c.value ->> 4 AS quality, c.value ->> 5 AS bass
   FROM present_files f, json_each(f.chord_segments) c WHERE f.chord_segments IS NOT NULL;
 )sql",
+    // 7: `analysis_version` (a column only): rows from an older analysis are analysed again.
+    "",
 };
 
 // Columns renamed by a schema version: applied to databases that have the column under its old
@@ -642,7 +644,7 @@ void for_each_file_under(Database& db, std::string_view root, const std::functio
   lo += '/';
   hi += '0';
   Statement s(db,
-              "SELECT id, path, size_bytes, mtime_ns, missing_since IS NOT NULL FROM files "
+              "SELECT id, path, size_bytes, mtime_ns, missing_since IS NOT NULL, analysis_version FROM files "
               "WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path");
   s.bind(1, root);
   s.bind(2, std::string_view(lo));
@@ -654,6 +656,7 @@ void for_each_file_under(Database& db, std::string_view root, const std::functio
     k.size_bytes = static_cast<std::uint64_t>(s.int64(2));
     k.mtime_ns = s.optional_int64(3);
     k.missing = s.int64(4) != 0;
+    k.analysis_version = s.optional_int64(5);
     fn(k);
   }
 }

@@ -385,6 +385,11 @@ constexpr Column kColumns[] = {
        }
        return s;
      }},
+    {"analysis_version", Integer, "", 7, "",
+     "the version of midisift's analysis that wrote the row (`scan::kAnalysisVersion`, raised whenever a release "
+     "changes a fact): a scan analyses the file again when its row holds an older one, or NULL (written before "
+     "schema 7)",
+     [](const R&) { return Value{kAnalysisVersion}; }},
 };
 
 // Columns are only ever appended, so a database created new and one migrated step by step have

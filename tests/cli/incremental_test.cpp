@@ -58,6 +58,32 @@ TEST(Incremental, ASecondScanSkipsUnchangedFilesAndStoresTheSame) {
   EXPECT_EQ(query(o.database, stamps), written_at) << "rows were not rewritten";
 }
 
+TEST(Incremental, RowsOfAnOlderAnalysisAreAnalyzedAgainAndTheRestSkipped) {
+  // A release that changes a fact raises scan::kAnalysisVersion: the rows it did not write (an
+  // older version, or NULL from before schema 7) are analysed again although the files are as
+  // they were, and get the current version and the current facts.
+  TempDir dir;
+  make_songs(dir.path() / "c", 10, 20);
+  const auto o = options(dir, dir.path() / "c");
+  std::ostringstream warnings;
+  (void)run_scan(o, warnings);
+  const auto before = snapshot(o.database);
+  const fs::path a = dir.path() / "c" / "d0" / "song_100003.mid";
+  const fs::path b = dir.path() / "c" / "d0" / "song_100005.mid";
+  {
+    db::Database db(o.database);
+    db.exec(with_path("UPDATE files SET analysis_version = NULL, notes = 0 WHERE path = ?", a).c_str());
+    db.exec(with_path("UPDATE files SET analysis_version = analysis_version - 1, notes = 0 WHERE path = ?", b).c_str());
+  }
+  const auto s = run_scan(o, warnings);
+  EXPECT_EQ(s.files, 2U);
+  EXPECT_EQ(s.unchanged, 8U);
+  EXPECT_EQ(snapshot(o.database), before) << "the two rows hold the current facts again";
+  EXPECT_EQ(query(o.database, "SELECT count(*) FROM files WHERE analysis_version = " +
+                                  std::to_string(scan::kAnalysisVersion)),
+            "10");
+}
+
 TEST(Incremental, AChangedFileIsAnalyzedAgain) {
   TempDir dir;
   make_songs(dir.path() / "c", 10, 20);
@@ -186,7 +212,11 @@ TEST(Incremental, ARowWithoutModificationTimeIsNeverUnchanged) {
   e.size_bytes = 100;
   e.mtime_ns = 5;
   e.has_mtime = true;
+  e.analysis_version = scan::kAnalysisVersion;
   EXPECT_TRUE(PriorScan::unchanged(e, 100, 5));
+  e.analysis_version = scan::kAnalysisVersion - 1;
+  EXPECT_FALSE(PriorScan::unchanged(e, 100, 5)) << "written by an older analysis";
+  e.analysis_version = scan::kAnalysisVersion;
   EXPECT_FALSE(PriorScan::unchanged(e, 101, 5));
   EXPECT_FALSE(PriorScan::unchanged(e, 100, 6));
   e.has_mtime = false;

@@ -62,6 +62,7 @@ TEST(Database, CreatesSchemaWithUserVersion) {
 // Turns a fresh database back into schema `version` (as an older midisift left it, without an
 // application_id), undoing each later version's changes, newest first.
 void downgrade(Database& db, int version) {
+  if (version < 7) db.exec("ALTER TABLE files DROP COLUMN analysis_version");
   if (version < 6) {
     db.exec("DROP TABLE key_regions; DROP VIEW chords");
     for (const char* c : {"estimated_key_probability", "key_changes", "beat_bpm", "beat_bpm_above", "beat_bpm_below",

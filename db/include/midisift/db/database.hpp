@@ -26,7 +26,7 @@ struct Access;
 }
 
 /// Schema version stored in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 /// `PRAGMA application_id` of a midisift database ("MSFT" would clash; this is "MiSi"), so that
 /// `file(1)`, SQLite tools and midisift itself can tell it from another program's database.
 inline constexpr std::int32_t kApplicationId = 0x4D695369;
@@ -121,6 +121,7 @@ struct KnownFile {
   std::string_view path;
   std::uint64_t size_bytes = 0;
   std::optional<std::int64_t> mtime_ns;
+  std::optional<std::int64_t> analysis_version;  ///< NULL: written before schema 7
   bool missing = false;  ///< `missing_since` is set
 };
 /// Calls `fn` for every row whose path is `root` itself or lies under the folder `root` (the path
