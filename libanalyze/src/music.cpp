@@ -324,10 +324,9 @@ TimeSignature prevailing_signature(std::span<const TimeSignature> sigs, std::uin
 // 60 / the median length in seconds of the notated beats (`beat_ticks`: the denominator's note, the
 // dotted beat of a compound meter) through the tempo map; the beat after the last is not counted.
 // The statistic ASAP's beat tempo takes (Foscarin et al. 2020). Absent with fewer than two beats
-// (or more than `max_beats`) or when no time passes between them.
-std::optional<double> notated_beat_bpm(const MeterMap& meter, const TempoMap& tempo_map, std::uint16_t ppq,
-                                       std::uint32_t end_tick, std::size_t max_beats, std::pmr::memory_resource* mr) {
-  const auto beats = beat_ticks(meter, ppq, end_tick, mr, max_beats);
+// or when no time passes between them.
+std::optional<double> notated_beat_bpm(std::span<const std::uint32_t> beats, const TempoMap& tempo_map,
+                                       std::pmr::memory_resource* mr) {
   if (beats.size() < 2) return std::nullopt;
   std::pmr::vector<double> lengths(mr);
   lengths.reserve(beats.size() - 1);
@@ -530,6 +529,12 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   // The bar grid of the time signatures: beats, loops, key regions and chords.
   std::optional<MeterMap> meter;
   if (metrical && !notes.empty()) meter.emplace(smf, facts.end_tick, mr);
+  // The notated beats of a quantised file (the beat tempo and the chords), at most two a note (and
+  // 64 more): memory in proportion to the input.
+  std::pmr::vector<std::uint32_t> beats(mr);
+  if (m.expressive == false && meter && meter->complete()) {
+    beats = beat_ticks(*meter, ppq, facts.end_tick, mr, 2 * notes.size() + 64);
+  }
   {
     const TimeSignature ts = meter ? prevailing_signature(meter->signatures(), facts.end_tick)
                                    : m.time_signature.value_or(TimeSignature{});
@@ -539,11 +544,7 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
       return MusicalFacts::BeatTempo{bpm, bpm / (beats_per_bar % 3 == 0 ? 3.0 : 2.0), bpm * (compound ? 3.0 : 2.0),
                                      from_meter};
     };
-    std::optional<double> notated;
-    if (m.expressive == false && meter && meter->complete()) {
-      notated = notated_beat_bpm(*meter, tempo_map, ppq, facts.end_tick, 2 * notes.size() + 64, mr);
-    }
-    if (notated) {
+    if (const auto notated = notated_beat_bpm(beats, tempo_map, mr)) {
       m.beat_tempo = levels(*notated, true);
     } else if (m.expressive == false && m.tempo_mean_bpm) {
       m.beat_tempo = levels(*m.tempo_mean_bpm * ts.denominator / 4.0 / (compound ? 3.0 : 1.0), true);
@@ -564,10 +565,8 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
     if (meter->complete()) {
       m.loops = find_loops(notes, meter->bars(), ppq, mr);
       key_regions(notes, meter->bars(), tempo_map, mr, m);
-      // Chords only where the bar grid follows the music (a quantised file), at most two beats a
-      // note (and 64 more): memory in proportion to the input.
+      // Chords only where the bar grid follows the music (a quantised file).
       if (m.expressive == false) {
-        const auto beats = beat_ticks(*meter, ppq, facts.end_tick, mr, 2 * notes.size() + 64);
         for (const auto& c : chord_segments(notes, beats, facts.end_tick, mr)) {
           m.chords.push_back({c.start_tick, tempo_map.seconds(c.start_tick), c.chord});
         }

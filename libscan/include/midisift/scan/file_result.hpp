@@ -22,8 +22,8 @@ namespace midisift::scan {
 /// (`files.analysis_version`). Raised by every release that changes any fact of any file (a
 /// repair, a column's rule, an estimator), so that `midisift scan` analyses a file again when its
 /// row holds an older version (or none: rows written before schema 7), even though the file's
-/// size and modification time are unchanged. 1: beat_bpm from the median notated beat (0.x,
-/// 2026-11-30).
+/// size and modification time are unchanged. 1: the first version stored (2026-11-30, when
+/// `beat_bpm` became the median notated beat).
 inline constexpr std::int64_t kAnalysisVersion = 1;
 
 /// The result of one file: one row of the database's `files` table (its columns are described
