@@ -8,6 +8,8 @@
 #include <string>
 #include <tuple>
 
+#include "midisift/analyze/beat_salience.hpp"
+
 namespace midisift::analyze {
 
 namespace {
@@ -430,8 +432,8 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   // One pass in onset order: statistics, onset train, instruments (the key evidence, NOMML and the
   // windowed key and chords take their own passes below).
   std::uint64_t pitch_sum = 0, pitched = 0, vel_sum = 0, vel_sq = 0;
-  std::pmr::vector<Onset> onsets(mr);
-  onsets.reserve(notes.size());
+  std::pmr::vector<PerformedNote> performed(mr);
+  performed.reserve(notes.size());
   // Seconds of a tick in onset order: the tempo map's forward cursor (SMPTE: a fixed rate).
   TempoMap::Cursor clock(tempo_map);
   double smpte_sec_per_tick = 0.0;
@@ -463,7 +465,8 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
           metrical ? clock.seconds(n.onset) : static_cast<double>(n.onset) * smpte_sec_per_tick;
       const double end_seconds =
           metrical ? tempo_map.seconds(n.end) : static_cast<double>(n.end) * smpte_sec_per_tick;
-      onsets.push_back({onset_seconds, durational_accent(end_seconds - onset_seconds)});
+      performed.push_back({onset_seconds, static_cast<float>(std::max(0.0, end_seconds - onset_seconds)), n.pitch,
+                           n.velocity});
     }
 
     while (pi < programs.size() && programs[pi].tick <= n.onset) {
@@ -522,8 +525,15 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   m.expressive = expressive(m.nomml, notes);
   // A quantised file keeps one tempo between its tempo events: the whole piece's periodicity. A
   // performance (or a file whose grid is unknown) moves: the median of local tempi.
-  if (timed) {
-    m.estimated_tempo = m.expressive == false ? estimate_tempo(onsets, mr) : estimate_tempo_with_rubato(onsets, mr);
+  // A quantised file's onsets are weighted by durational accent; a performance's by their learned
+  // beat salience (beat_salience.hpp), which keeps the subdivisions of a rubato beat from winning.
+  if (timed && m.expressive == false) {
+    std::pmr::vector<Onset> onsets(mr);
+    onsets.reserve(performed.size());
+    for (const PerformedNote& n : performed) onsets.push_back({n.seconds, durational_accent(n.duration)});
+    m.estimated_tempo = estimate_tempo(onsets, mr);
+  } else if (timed) {
+    m.estimated_tempo = estimate_tempo_with_rubato(beat_salient_onsets(performed, mr), mr);
   }
   m.estimated_key = estimate_key(key_evidence(notes, ppq, smpte_sec_per_tick, m.key_signature));
   // The bar grid of the time signatures: beats, loops, key regions and chords.

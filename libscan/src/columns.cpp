@@ -180,8 +180,9 @@ constexpr Column kColumns[] = {
     {"tempo_mean_bpm", Real, "", 2, "BPM", "time-weighted mean: quarter notes per minute over the file",
      music<&MusicalFacts::tempo_mean_bpm>},
     {"estimated_bpm", Real, "", 2, "BPM",
-     "tempo from the note onsets alone (sparse onset autocorrelation, Brown 1993 / Ellis 2007), for files whose "
-     "tempo map is absent or meaningless (performances stored at 120 BPM)",
+     "tempo from the note onsets alone (sparse onset autocorrelation, Brown 1993 / Ellis 2007; a performance's "
+     "onsets weighted by learned beat salience, its tempo the median over 8 s windows), for files whose tempo map "
+     "is absent or meaningless (performances stored at 120 BPM)",
      [](const R& r) { return estimated_tempo(r, [](const auto& t) { return t.bpm; }); }},
     {"estimated_bpm_confidence", Real, "", 2, "0-1",
      "margin of the winner over the best tempo not at the same, double or half tempo",

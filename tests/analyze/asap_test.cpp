@@ -197,10 +197,12 @@ TEST_F(Asap, EstimatesReachTheRecordedScoresOnTheDevelopmentAndHeldOutParts) {
   EXPECT_GE(held.key.mean(), held.key_kk.mean());
   EXPECT_GE(held.key.mean(), held.key_ae.mean());
   EXPECT_GE(dev.key_scores.mean(), 0.95);
-  EXPECT_GE(dev.acc1.mean(), 0.37);
-  EXPECT_GE(dev.acc2.mean(), 0.59);
-  EXPECT_GE(held.acc1.mean(), 0.28);
-  EXPECT_GE(held.acc2.mean(), 0.35);
+  // Onsets weighted by learned beat salience (trained on the development part only): 0.405 / 0.660
+  // and 0.369 / 0.505 when written; 0.378 / 0.592 and 0.282 / 0.359 by durational accent.
+  EXPECT_GE(dev.acc1.mean(), 0.40);
+  EXPECT_GE(dev.acc2.mean(), 0.65);
+  EXPECT_GE(held.acc1.mean(), 0.36);
+  EXPECT_GE(held.acc2.mean(), 0.50);
   // The notated beat through the tempo map (median beat length, the prevailing meter's beat, 6/4
   // compound): 0.976 and 0.964 when written; 0.734 and 0.607 with the first signature's mean tempo.
   EXPECT_GE(dev.beat_acc1_scores.mean(), 0.96);

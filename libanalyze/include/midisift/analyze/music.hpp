@@ -63,7 +63,9 @@ struct KeySignature {
 
 struct MusicalFacts {
   // Tempo: statistics of the tempo map over the file (see TempoMap::stats) and an estimate from the
-  // notes alone. Absent for SMPTE division and ppq 0.
+  // notes alone: `estimate_tempo` over onsets weighted by durational accent for a quantised file,
+  // `estimate_tempo_with_rubato` over `beat_salient_onsets` for a performance (or a file whose
+  // grid is unknown). Absent for SMPTE division and ppq 0.
   std::optional<double> tempo_min_bpm, tempo_max_bpm, tempo_mean_bpm;
   std::optional<TempoEstimate> estimated_tempo;
 
