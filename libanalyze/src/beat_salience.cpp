@@ -57,10 +57,10 @@ struct Logs {
   }
   // The mean of the groups whose sums run from `a` (exclusive) to this (inclusive), n of them.
   [[nodiscard]] Logs<float> mean_since(const Logs<T>& a, std::size_t n) const noexcept {
-    const auto d = static_cast<T>(n);
-    return {static_cast<float>((velocity - a.velocity) / d), static_cast<float>((accent - a.accent) / d),
-            static_cast<float>((notes - a.notes) / d), static_cast<float>((duration - a.duration) / d),
-            static_cast<float>((ioi_after - a.ioi_after) / d)};
+    const T r = T{1} / static_cast<T>(n);
+    return {static_cast<float>((velocity - a.velocity) * r), static_cast<float>((accent - a.accent) * r),
+            static_cast<float>((notes - a.notes) * r), static_cast<float>((duration - a.duration) * r),
+            static_cast<float>((ioi_after - a.ioi_after) * r)};
   }
 };
 
@@ -108,7 +108,8 @@ std::pmr::vector<BeatFeatures> beat_features(std::span<const PerformedNote> note
     }
     Group& x = g.back();
     x.count += 1;
-    x.accent += durational_accent(n.duration);
+    // Parncutt's durational accent (as `durational_accent`), in float: it is summed into a float.
+    x.accent += 1.0F - std::exp(-n.duration / 0.5F);
     x.velocity_max = std::max<float>(x.velocity_max, n.velocity);
     x.duration_max = std::max(x.duration_max, n.duration);
     x.pitch_min = std::min<int>(x.pitch_min, n.pitch);
