@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "midisift/analyze/facts.hpp"
@@ -211,19 +212,16 @@ TEST_F(Asap, EstimatesReachTheRecordedScoresOnTheDevelopmentAndHeldOutParts) {
   EXPECT_GE(held.expressive.mean(), 0.99);
 }
 
-// Labels that do not come from ASAP: files elsewhere in the corpus with one key signature event of
-// 1-7 sharps or flats (Raffel & Ellis, ISMIR 2016: such events agree with annotated keys 84 % of
-// the time; C major ones are mostly a sequencer's default and are left out). The estimate is
-// computed without the key signature (it would be its own label); the textbook methods beside it.
-TEST(KeySignatureLabels, TheEstimateWithoutTheSignatureIsNeverBelowTheTextbookMethods) {
-  const fs::path corpus(MIDISIFT_CORPUS_DIR);
-  if (!fs::is_directory(corpus)) GTEST_SKIP() << "corpus absent: expected " << corpus;
-  Figure ours, kk, ae, ours_sig, kk_sig, ae_sig;
+// Calls `use(smf, facts, music, arena)` for every MIDI file under `dir` (.mid, .MID, .kar) that
+// parses, skipping paths that contain `skip` (when not empty). The arena is reset before each file:
+// what `use` allocates from it lives until the next file.
+template <typename Use>
+void for_each_analyzed(const fs::path& dir, std::string_view skip, Use use) {
   parse::Arena arena;
-  for (const auto& entry : fs::recursive_directory_iterator(corpus)) {
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     const auto ext = entry.path().extension().string();
     if (ext != ".mid" && ext != ".MID" && ext != ".kar") continue;
-    if (entry.path().string().find("/asap/") != std::string::npos) continue;
+    if (!skip.empty() && entry.path().string().find(skip) != std::string::npos) continue;
     parse::InputFile file;
     parse::OpenError err;
     if (!file.open(entry.path(), err)) continue;
@@ -232,9 +230,23 @@ TEST(KeySignatureLabels, TheEstimateWithoutTheSignatureIsNeverBelowTheTextbookMe
     if (smf.failure()) continue;
     const FileFacts facts = compute_facts(smf, &arena);
     const MusicalFacts music = analyze_music(smf, facts, &arena);
+    use(smf, facts, music, arena);
+  }
+}
+
+// Labels that do not come from ASAP: files elsewhere in the corpus with one key signature event of
+// 1-7 sharps or flats (Raffel & Ellis, ISMIR 2016: such events agree with annotated keys 84 % of
+// the time; C major ones are mostly a sequencer's default and are left out). The estimate is
+// computed without the key signature (it would be its own label); the textbook methods beside it.
+TEST(KeySignatureLabels, TheEstimateWithoutTheSignatureIsNeverBelowTheTextbookMethods) {
+  const fs::path corpus(MIDISIFT_CORPUS_DIR);
+  if (!fs::is_directory(corpus)) GTEST_SKIP() << "corpus absent: expected " << corpus;
+  Figure ours, kk, ae, ours_sig, kk_sig, ae_sig;
+  for_each_analyzed(corpus, "/asap/", [&](const parse::Smf& smf, const FileFacts& facts, const MusicalFacts& music,
+                                          parse::Arena& arena) {
     if (!music.key_signature || music.key_signature->sharps == 0 || music.key_signature_changes != 1 ||
         music.notes < 20) {
-      continue;
+      return;
     }
     const NoteList notes = extract_notes(smf, &arena);
     const KeyEvidence evidence = key_evidence(notes.notes, facts.ppq, 0.0, std::nullopt);
@@ -246,7 +258,7 @@ TEST(KeySignatureLabels, TheEstimateWithoutTheSignatureIsNeverBelowTheTextbookMe
     score(estimate_key(evidence), ours, ours_sig);
     score(estimate_key(evidence.profile, KeyProfile::KrumhanslKessler), kk, kk_sig);
     score(estimate_key(evidence.profile, KeyProfile::AardenEssen), ae, ae_sig);
-  }
+  });
   std::printf("key signature labels: %d files; MIREX with the signature's mode: midisift %.3f, Krumhansl-Kessler "
               "%.3f, Aarden-Essen %.3f; signature only: %.3f, %.3f, %.3f\n",
               ours.n, ours.mean(), kk.mean(), ae.mean(), ours_sig.mean(), kk_sig.mean(), ae_sig.mean());
@@ -265,24 +277,14 @@ TEST(TempoMapLabels, PlayedPopSongsWithOneTempoGetTheirBeat) {
   const fs::path pop = fs::path(MIDISIFT_CORPUS_DIR) / "pop909";
   if (!fs::is_directory(pop)) GTEST_SKIP() << "corpus absent: expected " << pop;
   Figure acc1, acc2;
-  parse::Arena arena;
-  for (const auto& entry : fs::recursive_directory_iterator(pop)) {
-    if (entry.path().extension() != ".mid") continue;
-    parse::InputFile file;
-    parse::OpenError err;
-    if (!file.open(entry.path(), err)) continue;
-    arena.reset();
-    const parse::Smf smf = parse::parse(file.bytes(), &arena);
-    if (smf.failure()) continue;
-    const FileFacts facts = compute_facts(smf, &arena);
-    const MusicalFacts music = analyze_music(smf, facts, &arena);
-    if (music.expressive != true || !music.tempo_min_bpm || !music.tempo_max_bpm || !music.tempo_mean_bpm) continue;
-    if (*music.tempo_max_bpm > *music.tempo_min_bpm * 1.02) continue;
+  for_each_analyzed(pop, "", [&](const parse::Smf&, const FileFacts&, const MusicalFacts& music, parse::Arena&) {
+    if (music.expressive != true || !music.tempo_min_bpm || !music.tempo_max_bpm || !music.tempo_mean_bpm) return;
+    if (*music.tempo_max_bpm > *music.tempo_min_bpm * 1.02) return;
     const double r = music.estimated_tempo ? music.estimated_tempo->bpm / *music.tempo_mean_bpm : 0.0;
     auto within = [r](double f) { return std::abs(r / f - 1.0) <= 0.04; };
     acc1.add(within(1) ? 1.0 : 0.0);
     acc2.add(within(1) || within(2) || within(0.5) || within(3) || within(1.0 / 3) ? 1.0 : 0.0);
-  }
+  });
   std::printf("POP909 played songs of one tempo: %d files; estimated_bpm acc1 %.3f, acc2 %.3f\n", acc1.n,
               acc1.mean(), acc2.mean());
   ASSERT_GT(acc1.n, 1500) << "expected about 1,800 such files";
