@@ -14,7 +14,7 @@ struct Template {
   std::array<std::uint8_t, 4> intervals;  // semitones above the root; the first `size` count
   int size;
 };
-constexpr std::array<Template, 10> kTemplates{{
+constexpr std::array<Template, 11> kTemplates{{
     {ChordQuality::Major, {0, 4, 7, 0}, 3},
     {ChordQuality::Minor, {0, 3, 7, 0}, 3},
     {ChordQuality::Diminished, {0, 3, 6, 0}, 3},
@@ -25,6 +25,7 @@ constexpr std::array<Template, 10> kTemplates{{
     {ChordQuality::HalfDiminished7, {0, 3, 6, 10}, 4},
     {ChordQuality::Suspended4, {0, 5, 7, 0}, 3},
     {ChordQuality::Suspended2, {0, 2, 7, 0}, 3},
+    {ChordQuality::Diminished7, {0, 3, 6, 9}, 4},
 }};
 
 constexpr std::string_view kRoots[12] = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
@@ -44,6 +45,7 @@ std::string_view to_string(ChordQuality q) noexcept {
     case ChordQuality::HalfDiminished7: return "hdim7";
     case ChordQuality::Suspended4: return "sus4";
     case ChordQuality::Suspended2: return "sus2";
+    case ChordQuality::Diminished7: return "dim7";
   }
   return "?";
 }
@@ -61,51 +63,71 @@ std::string chord_label(const Chord& c) {
 
 std::string chord_label(const std::optional<Chord>& c) { return c ? chord_label(*c) : std::string("N"); }
 
-std::optional<Chord> match_chord(std::span<const double, 12> weights, std::uint8_t bass) noexcept {
-  double total = 0;
-  for (const double w : weights) total += w;
-  if (!(total > 0)) return std::nullopt;
-  // Weights twice over, so that root + interval needs no modulo.
-  std::array<double, 24> w{};
-  for (std::size_t i = 0; i < 12; ++i) w[i] = w[i + 12] = weights[i] / total;
-  double best = -std::numeric_limits<double>::infinity();
+namespace {
+
+// The best template over `w` (the 12 weights twice over, so that root + interval needs no
+// modulo; `total` their sum): score P - N - cost(missing, size), P the weight of the template's
+// pitch classes, N = total - P the weight of the others. Ties go to the template whose root
+// weighs more, then to the earlier quality. Only sounding roots are tried (see match_chord).
+struct Best {
+  double score = -std::numeric_limits<double>::infinity();
+  std::uint8_t root = 0;
+  ChordQuality quality = ChordQuality::Major;
+};
+template <class MissingCost>
+Best best_template(const std::array<double, 24>& w, double total, MissingCost cost) noexcept {
+  Best best;
   double best_root_weight = -1;
   std::size_t best_template = kTemplates.size();
-  Chord out{0, ChordQuality::Major, static_cast<std::uint8_t>(bass % 12)};
-  // Only sounding roots: a template whose root is silent misses it (M > 0) and a template on a
-  // sounding root covering the same notes scores at least as well in practice (rootless chords are
-  // left to the template that names their sounding notes).
   for (std::uint8_t root = 0; root < 12; ++root) {
     if (!(w[root] > 0)) continue;
     for (std::size_t ti = 0; ti < kTemplates.size(); ++ti) {
       const Template& t = kTemplates[ti];
       double in = 0;
-      int missing = 0;
+      std::array<double, 4> tones{};
       for (int k = 0; k < t.size; ++k) {
         const double x = w[root + t.intervals[static_cast<std::size_t>(k)]];
         in += x;
-        missing += x > 0 ? 0 : 1;
+        tones[static_cast<std::size_t>(k)] = x;
       }
-      const double score = 2 * in - 1.0 - 0.5 * missing / t.size;
-      const bool better = score > best + 1e-12 ||
-                          (score > best - 1e-12 && (w[root] > best_root_weight + 1e-12 ||
-                                                    (w[root] > best_root_weight - 1e-12 && ti < best_template)));
+      const double score = 2 * in - total - cost(tones, t.size);
+      const double eps = 1e-12 * std::max(1.0, total);
+      const bool better = score > best.score + eps ||
+                          (score > best.score - eps && (w[root] > best_root_weight + eps ||
+                                                        (w[root] > best_root_weight - eps && ti < best_template)));
       if (better) {
-        best = score;
+        best.score = score;
         best_root_weight = w[root];
         best_template = ti;
-        out.root = root;
-        out.quality = t.quality;
+        best.root = root;
+        best.quality = t.quality;
       }
     }
   }
-  if (!(best > 0)) return std::nullopt;
-  return out;
+  return best;
 }
 
-std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::span<const std::uint32_t> beats,
-                                              std::uint32_t end_tick, std::pmr::memory_resource* mr) {
-  std::pmr::vector<ChordSegment> out(mr);
+}  // namespace
+
+std::optional<Chord> match_chord(std::span<const double, 12> weights, std::uint8_t bass) noexcept {
+  double total = 0;
+  for (const double w : weights) total += w;
+  if (!(total > 0)) return std::nullopt;
+  std::array<double, 24> w{};
+  for (std::size_t i = 0; i < 12; ++i) w[i] = w[i + 12] = weights[i] / total;
+  const Best best = best_template(w, 1.0, [](const std::array<double, 4>& tones, int size) {
+    int missing = 0;
+    for (int k = 0; k < size; ++k) missing += tones[static_cast<std::size_t>(k)] > 0 ? 0 : 1;
+    return 0.5 * missing / size;
+  });
+  if (!(best.score > 0)) return std::nullopt;
+  return Chord{best.root, best.quality, static_cast<std::uint8_t>(bass % 12)};
+}
+
+std::pmr::vector<BeatWeights> beat_weights(std::span<const Note> notes, std::span<const std::uint32_t> beats,
+                                           std::uint32_t end_tick, std::pmr::memory_resource* mr) {
+  std::pmr::vector<BeatWeights> per_beat(mr);
+  per_beat.reserve(beats.size());
   // Notes still sounding after the beat they started in ("carried"), as a min-heap by end: a note
   // held over many beats adds the beat's whole length to its pitch class through a count, so a beat
   // costs the notes that start or end in it, not every note sounding (a thousand held notes, or
@@ -169,17 +191,105 @@ std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::
         carry(n.pitch, true);
       }
     }
-    std::array<double, 12> w{};
-    for (std::size_t pc = 0; pc < 12; ++pc) w[pc] = static_cast<double>(ticks[pc]);
-    std::optional<Chord> c;
-    if (lowest < 128) c = match_chord(w, static_cast<std::uint8_t>(lowest % 12));
+    // The beat's weights in note-beats: a pitch class sounding through the whole beat in one voice
+    // weighs 1, in two voices 2.
+    BeatWeights bw{lo, lowest, {}};
+    const auto length = static_cast<double>(hi - lo);
+    for (std::size_t pc = 0; pc < 12; ++pc) bw.weights[pc] = static_cast<double>(ticks[pc]) / length;
+    per_beat.push_back(bw);
+  }
+  return per_beat;
+}
+
+std::pmr::vector<ChordSegment> segment_chords(std::span<const BeatWeights> per_beat,
+                                              std::span<const std::uint32_t> bars, std::pmr::memory_resource* mr) {
+  std::pmr::vector<ChordSegment> out(mr);
+  const std::size_t n = per_beat.size();
+  // The metrical blocks of more than one beat, as [first, last + 1) beat indices by their end: each
+  // bar whole, and its halves when it has an even number of beats, 4 or more.
+  struct Block {
+    std::uint32_t first, end;
+  };
+  std::pmr::vector<Block> blocks(mr);
+  for (std::size_t b = 0, i = 0; b < bars.size(); ++b) {
+    while (i < n && per_beat[i].start_tick < bars[b]) ++i;
+    std::size_t e = i;
+    while (e < n && (b + 1 >= bars.size() || per_beat[e].start_tick < bars[b + 1])) ++e;
+    const std::size_t k = e - i;
+    if (k >= 4 && k % 2 == 0) {
+      blocks.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + k / 2)});
+      blocks.push_back({static_cast<std::uint32_t>(i + k / 2), static_cast<std::uint32_t>(e)});
+    }
+    if (k >= 2) blocks.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(e)});
+    i = e;
+  }
+  std::stable_sort(blocks.begin(), blocks.end(), [](const Block& x, const Block& y) { return x.end < y.end; });
+
+  // Each candidate segment scores its best template over its summed weights, P - N - M with M the
+  // sum over the template's notes of max(0, 1 - weight), or 0 ("no chord") when none scores
+  // above 0; a candidate holding a silent beat and another beat is not one.
+  const auto score = [&](std::size_t first, std::size_t end, std::optional<Chord>& chord) {
+    std::array<double, 24> w{};
+    double total = 0;
+    std::uint8_t lowest = 128;
+    for (std::size_t i = first; i < end; ++i) {
+      if (end - first > 1 && per_beat[i].lowest >= 128) return -std::numeric_limits<double>::infinity();
+      for (std::size_t pc = 0; pc < 12; ++pc) w[pc] += per_beat[i].weights[pc];
+      lowest = std::min(lowest, per_beat[i].lowest);
+    }
+    for (std::size_t pc = 0; pc < 12; ++pc) {
+      total += w[pc];
+      w[pc + 12] = w[pc];
+    }
+    chord.reset();
+    if (lowest >= 128 || !(total > 0)) return 0.0;
+    const Best best = best_template(w, total, [](const std::array<double, 4>& tones, int size) {
+      double missing = 0;
+      for (int k = 0; k < size; ++k) missing += std::max(0.0, 1.0 - tones[static_cast<std::size_t>(k)]);
+      return missing;
+    });
+    if (!(best.score > 0)) return 0.0;
+    chord = Chord{best.root, best.quality, static_cast<std::uint8_t>(lowest % 12)};
+    return best.score;
+  };
+  struct Cell {
+    double total;
+    std::uint32_t from;
+    std::optional<Chord> chord;
+  };
+  std::pmr::vector<Cell> dp(n + 1, Cell{0.0, 0, std::nullopt}, mr);
+  std::size_t next_block = 0;
+  for (std::size_t j = 1; j <= n; ++j) {
+    std::optional<Chord> chord;
+    dp[j] = Cell{dp[j - 1].total + score(j - 1, j, chord), static_cast<std::uint32_t>(j - 1), chord};
+    // Blocks after the single beat, shorter before longer: a longer segment must score more (on
+    // a tie the shorter ones stand).
+    for (; next_block < blocks.size() && blocks[next_block].end == j; ++next_block) {
+      const Block& bl = blocks[next_block];
+      const double t = dp[bl.first].total + score(bl.first, bl.end, chord);
+      if (t > dp[j].total + 1e-9 * std::max(1.0, std::abs(dp[j].total))) dp[j] = Cell{t, bl.first, chord};
+    }
+  }
+  std::pmr::vector<std::uint32_t> ends(mr);  // segment ends: walked back from the last beat, then in order
+  for (std::size_t j = n; j > 0; j = dp[j].from) ends.push_back(static_cast<std::uint32_t>(j));
+  std::reverse(ends.begin(), ends.end());
+  for (const std::uint32_t end : ends) {
+    const Cell& cell = dp[end];
+    const std::optional<Chord>& c = cell.chord;
     // Compared by hand: GCC 12 warns (wrongly) on operator== of two optionals here.
     const bool same = !out.empty() && out.back().chord.has_value() == c.has_value() &&
                       (!c || (out.back().chord->root == c->root && out.back().chord->quality == c->quality &&
                               out.back().chord->bass == c->bass));
-    if (!same) out.push_back({lo, c});
+    if (!same) out.push_back({per_beat[cell.from].start_tick, c});
   }
   return out;
+}
+
+std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes, std::span<const std::uint32_t> beats,
+                                              std::span<const std::uint32_t> bars, std::uint32_t end_tick,
+                                              std::pmr::memory_resource* mr) {
+  const auto per_beat = beat_weights(notes, beats, end_tick, mr);
+  return segment_chords(per_beat, bars, mr);
 }
 
 std::pmr::vector<std::uint32_t> beat_ticks(const MeterMap& meter, std::uint16_t ppq, std::uint32_t end_tick,

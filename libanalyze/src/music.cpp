@@ -577,7 +577,7 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
       key_regions(notes, meter->bars(), tempo_map, mr, m);
       // Chords only where the bar grid follows the music (a quantised file).
       if (m.expressive == false) {
-        for (const auto& c : chord_segments(notes, beats, facts.end_tick, mr)) {
+        for (const auto& c : chord_segments(notes, beats, meter->bars(), facts.end_tick, mr)) {
           m.chords.push_back({c.start_tick, tempo_map.seconds(c.start_tick), c.chord});
         }
       }

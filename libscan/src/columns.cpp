@@ -345,10 +345,10 @@ constexpr Column kColumns[] = {
      "1: an expressive performance (tracks with NOMML 12 hold most notes), 0: a quantised sequence; NULL without "
      "notes or a ppq grid",
      music<&MusicalFacts::expressive>},
-    {"chord_count", Integer, "", 6, "segments", "segments in `chord_segments` (chord per beat, runs of one label merged)",
+    {"chord_count", Integer, "", 6, "segments", "segments in `chord_segments` (runs of one label merged)",
      [](const R& r) { return r.music ? v(r.music->chords.size()) : Value{}; }},
     {"chord_segments", Json, "", 6, "",
-     "chords per beat of a quantised file (Pardo & Birmingham 2002 templates), one array per segment: [start_tick, "
+     "chords of a quantised file, segmented by beat, half bar or bar (Pardo & Birmingham 2002), one array per segment: [start_tick, "
      "start_seconds, label (Harte 2005: `Bb:maj7`, `F:maj/3`, `N`), root, quality, bass] (pitch classes, C = 0; "
      "null for `N`); the `chords` view has a row per segment. NULL for performances and without a bar grid",
      [](const R& r) {

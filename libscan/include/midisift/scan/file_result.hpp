@@ -24,8 +24,9 @@ namespace midisift::scan {
 /// row holds an older version (or none: rows written before schema 7), even though the file's
 /// size and modification time are unchanged. 1: the first version stored (2026-11-30, when
 /// `beat_bpm` became the median notated beat). 2: `estimated_bpm` of performances from onsets
-/// weighted by learned beat salience.
-inline constexpr std::int64_t kAnalysisVersion = 2;
+/// weighted by learned beat salience. 3: chords segmented by bar, half bar or beat
+/// (`segment_chords`), and the diminished seventh in their vocabulary.
+inline constexpr std::int64_t kAnalysisVersion = 3;
 
 /// The result of one file: one row of the database's `files` table (its columns are described
 /// once, in columns.hpp), plus its `diagnostics`, `instruments` and `loops` rows.
