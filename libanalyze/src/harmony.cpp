@@ -71,6 +71,7 @@ namespace {
 // weighs more, then to the earlier quality. Only sounding roots are tried (see match_chord).
 struct Best {
   double score = -std::numeric_limits<double>::infinity();
+  double fit = 0;  // P - N of the best template
   std::uint8_t root = 0;
   ChordQuality quality = ChordQuality::Major;
 };
@@ -97,6 +98,7 @@ Best best_template(const std::array<double, 24>& w, double total, MissingCost co
                                                         (w[root] > best_root_weight - eps && ti < best_template)));
       if (better) {
         best.score = score;
+        best.fit = 2 * in - total;
         best_root_weight = w[root];
         best_template = ti;
         best.root = root;
@@ -226,8 +228,10 @@ std::pmr::vector<ChordSegment> segment_chords(std::span<const BeatWeights> per_b
   std::stable_sort(blocks.begin(), blocks.end(), [](const Block& x, const Block& y) { return x.end < y.end; });
 
   // Each candidate segment scores its best template over its summed weights, P - N - M with M the
-  // sum over the template's notes of max(0, 1 - weight), or 0 ("no chord") when none scores
-  // above 0; a candidate holding a silent beat and another beat is not one.
+  // sum over the template's notes of max(0, 1 - weight) (below 0 for a few short notes: such a
+  // beat gains by joining its neighbours), or 0 ("no chord") when even that template's notes weigh
+  // no more than the others (P <= N); a candidate holding a silent beat and another beat is not
+  // one.
   const auto score = [&](std::size_t first, std::size_t end, std::optional<Chord>& chord) {
     std::array<double, 24> w{};
     double total = 0;
@@ -248,7 +252,7 @@ std::pmr::vector<ChordSegment> segment_chords(std::span<const BeatWeights> per_b
       for (int k = 0; k < size; ++k) missing += std::max(0.0, 1.0 - tones[static_cast<std::size_t>(k)]);
       return missing;
     });
-    if (!(best.score > 0)) return 0.0;
+    if (!(best.fit > 0)) return 0.0;
     chord = Chord{best.root, best.quality, static_cast<std::uint8_t>(lowest % 12)};
     return best.score;
   };

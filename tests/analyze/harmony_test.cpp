@@ -80,6 +80,19 @@ TEST(Chords, ABrokenChordIsOneSegmentOfItsBarAndARealChangeOrSilenceIsKept) {
   const std::vector<Note> leak = {note(0, 4 * q, 48), note(0, 4 * q, 64), note(0, 4 * q, 67),
                                   note(2 * q, 2 * q + q / 4, 71)};
   EXPECT_EQ(labels(leak, bars), (std::vector<std::string>{"0 C:maj", "4 N"}));
+  // A beat of one short note is still labelled (not "no chord"), and in a bar it joins the bar's
+  // chord when its note belongs to it; a chromatic cluster, which no template covers by more than
+  // half its weight, is "no chord".
+  const std::vector<Note> sparse = {note(0, 3 * q, 48), note(0, 3 * q, 64), note(0, 3 * q, 67),
+                                    note(3 * q, 3 * q + q / 2, 67)};
+  EXPECT_EQ(labels(sparse, bars), (std::vector<std::string>{"0 C:maj", "4 N"}));
+  const auto alone = labels(sparse, {});
+  ASSERT_EQ(alone.size(), 3U);
+  EXPECT_EQ(alone[1].substr(0, 2), "3 ");
+  EXPECT_NE(alone[1], "3 N");
+  std::vector<Note> cluster;
+  for (std::uint8_t p = 60; p < 66; ++p) cluster.push_back(note(0, 4 * q, p));
+  EXPECT_EQ(labels(cluster, bars), (std::vector<std::string>{"0 N"}));
   // A silent beat is its own segment even inside a bar of one chord.
   const std::vector<Note> gap = {note(0, 2 * q, 48), note(0, 2 * q, 64), note(0, 2 * q, 67),
                            note(3 * q, 4 * q, 48), note(3 * q, 4 * q, 64), note(3 * q, 4 * q, 67)};

@@ -86,7 +86,10 @@ struct BeatWeights {
 /// segment labelled by its best template over its summed weights with the score P - N - M: P the
 /// weight of the template's pitch classes, N the weight of the others, M the missing chord tones.
 /// The bass is the lowest pitch sounding in the segment; ties between templates as in
-/// `match_chord`. "No chord" scores 0 and is the label when no template scores above 0.
+/// `match_chord`. The label is "no chord", scoring 0, when nothing sounds or when the best
+/// template's pitch classes weigh no more than the others (P <= N); otherwise it is the best
+/// template even when M makes its score negative (a beat of a few short notes: the segmentation
+/// then prefers to join it to its neighbours).
 /// Deviations from Pardo & Birmingham:
 /// - a segment is one beat, a bar (`bars`: the ticks where bars start, ascending) or half a bar of
 ///   4 or more beats (an even number), so that harmony changes on the beat and the cost stays
