@@ -207,8 +207,9 @@ std::pmr::vector<ChordSegment> segment_chords(std::span<const BeatWeights> per_b
                                               std::span<const std::uint32_t> bars, std::pmr::memory_resource* mr) {
   std::pmr::vector<ChordSegment> out(mr);
   const std::size_t n = per_beat.size();
-  // The metrical blocks of more than one beat, as [first, last + 1) beat indices by their end: each
-  // bar whole, and its halves when it has an even number of beats, 4 or more.
+  // The metrical blocks of more than one beat, as [first, last + 1) beat indices: each bar whole,
+  // and its halves when it has an even number of beats, 4 or more. Pushed in the order of their
+  // ends (bars ascend; a bar's second half before the whole bar, which ends with it).
   struct Block {
     std::uint32_t first, end;
   };
@@ -225,7 +226,6 @@ std::pmr::vector<ChordSegment> segment_chords(std::span<const BeatWeights> per_b
     if (k >= 2) blocks.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(e)});
     i = e;
   }
-  std::stable_sort(blocks.begin(), blocks.end(), [](const Block& x, const Block& y) { return x.end < y.end; });
 
   // Each candidate segment scores its best template over its summed weights, P - N - M with M the
   // sum over the template's notes of max(0, 1 - weight) (below 0 for a few short notes: such a
