@@ -137,6 +137,35 @@ CREATE VIEW chords AS
 )sql",
     // 7: `analysis_version` (a column only): rows from an older analysis are analysed again.
     "",
+    // 8: the grid's phase and the beat grid (`grid_offset_ticks`, `beat_seconds`,
+    // `downbeat_seconds`), read as rows through the `beats` view; a failed file has no meter in
+    // the overview (it was "4/4 (assumed)").
+    R"sql(
+CREATE VIEW beats AS
+  SELECT f.id AS file_id, CAST(b.key AS INTEGER) AS beat, CAST(b.value AS REAL) AS seconds,
+         EXISTS (SELECT 1 FROM json_each(f.downbeat_seconds) d WHERE d.value = b.value) AS downbeat
+  FROM present_files f, json_each(f.beat_seconds) b WHERE f.beat_seconds IS NOT NULL;
+DROP VIEW IF EXISTS file_overview;
+CREATE VIEW file_overview AS
+  SELECT id AS file_id, path, status, format, tracks, duration_seconds, last_note_seconds, notes,
+         CASE WHEN estimated_key_tonic IS NULL THEN NULL
+              WHEN estimated_key_mode = 'minor'
+                THEN rtrim(substr('C  C# D  Eb E  F  F# G  G# A  Bb B  ', estimated_key_tonic * 3 + 1, 3)) || ' minor'
+              ELSE rtrim(substr('C  Db D  Eb E  F  F# G  Ab A  Bb B  ', estimated_key_tonic * 3 + 1, 3)) || ' major'
+         END AS estimated_key,
+         key_signature,
+         coalesce(tempo_mean_bpm, initial_bpm) AS tempo_bpm,
+         CASE WHEN coalesce(tempo_mean_bpm, initial_bpm) IS NULL THEN NULL
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 60 THEN 'below 60'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 90 THEN '60-90'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 120 THEN '90-120'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 150 THEN '120-150'
+              WHEN coalesce(tempo_mean_bpm, initial_bpm) < 180 THEN '150-180'
+              ELSE '180 and above' END AS tempo_band,
+         CASE WHEN status = 'failed' THEN NULL ELSE coalesce(time_signature, '4/4 (assumed)') END AS time_signature,
+         gm_families, md5, fingerprint
+  FROM present_files;
+)sql",
 };
 
 // Columns renamed by a schema version: applied to databases that have the column under its old

@@ -182,7 +182,8 @@ constexpr Column kColumns[] = {
     {"estimated_bpm", Real, "", 2, "BPM",
      "tempo from the note onsets alone (sparse onset autocorrelation, Brown 1993 / Ellis 2007; a performance's "
      "onsets weighted by learned beat salience, its tempo the median over 8 s windows), for files whose tempo map "
-     "is absent or meaningless (performances stored at 120 BPM)",
+     "is absent or meaningless (performances stored at 120 BPM); a quantised file whose onsets' periodicity is a "
+     "metrical level of its notated beat (x1, x2, x3 or inverses, 4 %) counts that beat (`beat_bpm`)",
      [](const R& r) { return estimated_tempo(r, [](const auto& t) { return t.bpm; }); }},
     {"estimated_bpm_confidence", Real, "", 2, "0-1",
      "margin of the winner over the best tempo not at the same, double or half tempo",
@@ -348,7 +349,7 @@ constexpr Column kColumns[] = {
     {"chord_count", Integer, "", 6, "segments", "segments in `chord_segments` (runs of one label merged)",
      [](const R& r) { return r.music ? v(r.music->chords.size()) : Value{}; }},
     {"chord_segments", Json, "", 6, "",
-     "chords of a quantised file, segmented by beat, half bar or bar (Pardo & Birmingham 2002), one array per segment: [start_tick, "
+     "chords of a quantised file on its beat grid (`beat_seconds`), by a beat-synchronous template HMM (Sheh & Ellis 2003), one array per segment: [start_tick, "
      "start_seconds, label (Harte 2005: `Bb:maj7`, `F:maj/3`, `N`), root, quality, bass] (pitch classes, C = 0; "
      "null for `N`); the `chords` view has a row per segment. NULL for performances and without a bar grid",
      [](const R& r) {
@@ -391,6 +392,51 @@ constexpr Column kColumns[] = {
      "changes a fact): a scan analyses the file again when its row holds an older one, or NULL (written before "
      "schema 7)",
      [](const R&) { return Value{kAnalysisVersion}; }},
+
+    // Schema 8: the grid's phase and the beat grid (issue 33, analysis version 4).
+    {"grid_offset_ticks", Integer, "", 8, "ticks",
+     "phase of a quantised file's quarter-note grid: its beats fall this many ticks (0 .. ppq - 1) after the notated "
+     "ones (the most common sixteenth residue of the onsets, then the quarter holding the most note duration; 0 "
+     "unless another phase holds clearly more). NOMML, `expressive`, the beats, bars, chords, key regions and loops "
+     "are measured on the shifted grid. NULL for performances, without notes and for SMPTE division",
+     music<&MusicalFacts::grid_offset_ticks>},
+    {"beat_seconds", Json, "", 8, "seconds",
+     "the beat grid the chords stand on, seconds through the tempo map (ms precision): the notated beats shifted by "
+     "`grid_offset_ticks`; the `beats` view has a row per beat. NULL where `chord_segments` is",
+     [](const R& r) {
+       if (!r.music || r.music->beats.empty()) return Value{};
+       fmt::memory_buffer b;
+       b.reserve(9 * r.music->beats.size() + 2);
+       b.push_back('[');
+       for (const auto& beat : r.music->beats) {
+         if (b.size() > 1) b.push_back(',');
+         fmt::format_to(fmt::appender(b), FMT_COMPILE("{:.3f}"), beat.seconds);
+       }
+       b.push_back(']');
+       return Value(fmt::to_string(b));
+     },
+     [](const R& r) {
+       std::size_t bars = 0;
+       for (const auto& beat : r.music->beats) bars += beat.downbeat ? 1 : 0;
+       return fmt::format("{} beats, {} bars", r.music->beats.size(), bars);
+     }},
+    {"downbeat_seconds", Json, "", 8, "seconds",
+     "the beats of `beat_seconds` that start a bar: the notated bar lines, or, where those cannot be trusted (a grid "
+     "out of phase with its notation, a signature of one beat a bar), every 4th beat (3rd in 3/4) from the phase "
+     "at which the harmony changes most",
+     [](const R& r) {
+       if (!r.music || r.music->beats.empty()) return Value{};
+       fmt::memory_buffer b;
+       b.push_back('[');
+       for (const auto& beat : r.music->beats) {
+         if (!beat.downbeat) continue;
+         if (b.size() > 1) b.push_back(',');
+         fmt::format_to(fmt::appender(b), FMT_COMPILE("{:.3f}"), beat.seconds);
+       }
+       b.push_back(']');
+       return Value(fmt::to_string(b));
+     },
+     nullptr},
 };
 
 // Columns are only ever appended, so a database created new and one migrated step by step have

@@ -201,6 +201,115 @@ TEST(Nomml, QuantisedTracksAreLowAndJitteredOnesAreOffTheGrid) {
   EXPECT_FALSE(expressive(nomml_per_track(notes, 3, 0, &mr), notes)) << "SMPTE time has no grid";
 }
 
+// A quantised melody whose grid starts `offset` ticks late: long notes on the beat, short ones on
+// the sixteenths between.
+std::vector<Note> shifted_melody(std::uint32_t offset, std::uint32_t beats = 32) {
+  std::vector<Note> notes;
+  for (std::uint32_t b = 0; b < beats; ++b) {
+    const std::uint32_t at = offset + b * 480;
+    notes.push_back(note(at, at + 360, 60, 1));                // a dotted eighth on the beat
+    notes.push_back(note(at + 360, at + 480, 62, 1));          // a sixteenth after it
+    if (b % 2 == 0) notes.push_back(note(at + 240, at + 300, 64, 1));  // and a short "and"
+  }
+  std::sort(notes.begin(), notes.end(), [](const Note& a, const Note& b) { return a.onset < b.onset; });
+  return notes;
+}
+
+TEST(GridOffset, FindsTheBeatOfAQuantisedFileThatStartsLate) {
+  std::pmr::monotonic_buffer_resource mr;
+  EXPECT_EQ(grid_offset(shifted_melody(0), 480, &mr), 0U);
+  EXPECT_EQ(grid_offset(shifted_melody(40), 480, &mr), 40U) << "POP909 song 001's phase";
+  EXPECT_EQ(grid_offset(shifted_melody(290), 480, &mr), 290U) << "past two sixteenths: the long notes decide";
+  EXPECT_EQ(grid_offset(shifted_melody(240), 480, &mr), 240U) << "a whole number of sixteenths late";
+  // A grid at a fractional tick: its onsets rounded to the two ticks around it (song 015).
+  std::vector<Note> split = shifted_melody(63);
+  for (std::size_t i = 0; i < split.size(); i += 3) {
+    split[i].onset -= 1;
+  }
+  EXPECT_EQ(grid_offset(split, 480, &mr), 63U);
+  EXPECT_FALSE(grid_offset({}, 480, &mr));
+  EXPECT_FALSE(grid_offset(shifted_melody(40), 0, &mr)) << "SMPTE time has no grid";
+  // On the notated sixteenths, the notated beat stands unless another is clearly stronger: a broken
+  // chord whose first two sixteenths both ring (as in Bach's BWV 846).
+  std::vector<Note> broken;
+  for (std::uint32_t b = 0; b < 16; ++b) {
+    broken.push_back(note(b * 480, b * 480 + 960, 48));
+    broken.push_back(note(b * 480 + 120, b * 480 + 960, 52));
+    broken.push_back(note(b * 480 + 240, b * 480 + 360, 55));
+  }
+  std::sort(broken.begin(), broken.end(), [](const Note& a, const Note& b) { return a.onset < b.onset; });
+  EXPECT_EQ(grid_offset(broken, 480, &mr), 0U);
+}
+
+TEST(Nomml, AQuantisedFileThatStartsLateIsQuantisedOnItsOwnGrid) {
+  std::pmr::monotonic_buffer_resource mr;
+  const std::vector<Note> notes = shifted_melody(37);
+  const auto offset = grid_offset(notes, 480, &mr);
+  ASSERT_EQ(offset, 37U);
+  EXPECT_EQ(nomml_per_track(notes, 2, 480, &mr)[1], 12.0) << "against the grid at tick 0: off every grid";
+  EXPECT_TRUE(*expressive(nomml_per_track(notes, 2, 480, &mr), notes));
+  const auto shifted = nomml_per_track(notes, 2, 480, &mr, *offset);
+  ASSERT_TRUE(shifted[1]);
+  EXPECT_LE(*shifted[1], 3.0);
+  EXPECT_FALSE(*expressive(shifted, notes));
+  // Jitter of one tick (at ppq 480) still lies on the grid; a played track's does not.
+  std::vector<Note> jittered = notes;
+  for (std::size_t i = 0; i < jittered.size(); i += 2) jittered[i].onset += 1;
+  EXPECT_FALSE(*expressive(nomml_per_track(jittered, 2, 480, &mr, *offset), jittered));
+  for (std::size_t i = 0; i < jittered.size(); ++i) jittered[i].onset += 5 + static_cast<std::uint32_t>(i % 7);
+  EXPECT_TRUE(*expressive(nomml_per_track(jittered, 2, 480, &mr, *offset), jittered));
+}
+
+// One beat of weights: `pcs` sounding through the beat, the lowest `bass`.
+BeatWeights beat_of(std::uint32_t tick, std::initializer_list<std::uint8_t> pcs, std::uint8_t bass) {
+  BeatWeights b{tick, bass, {}};
+  for (const auto pc : pcs) b.weights[pc % 12] += 1.0;
+  return b;
+}
+
+TEST(Chords, TheBeatSynchronousHmmHoldsAChordThroughPassingNotesAndChangesOnTheHarmony) {
+  constexpr std::uint32_t q = 480;
+  std::pmr::monotonic_buffer_resource mr;
+  // Two bars of C major with a passing A and D in the melody, then two of A minor with a passing B,
+  // then a bar of G7 (its seventh through the bar) and a silent beat.
+  std::vector<BeatWeights> beats;
+  const std::vector<std::vector<std::uint8_t>> bars = {
+      {0, 4, 7}, {0, 4, 9}, {0, 4, 7}, {0, 7, 2}, {0, 4, 7}, {0, 4, 7}, {0, 4, 9}, {0, 4, 7},  // C (A, D passing)
+      {9, 0, 4}, {9, 0, 11}, {9, 0, 4}, {9, 4}, {9, 0, 4}, {9, 0, 4}, {9, 0, 11}, {9, 0, 4},   // A minor
+      {7, 11, 2, 5}, {7, 11, 5}, {7, 2, 5}, {7, 11, 2, 5}};                                  // G7
+  for (std::uint32_t i = 0; i < bars.size(); ++i) {
+    BeatWeights b{i * q, static_cast<std::uint8_t>(36 + bars[i][0]), {}};
+    for (const auto pc : bars[i]) b.weights[pc] += 1.0;
+    beats.push_back(b);
+  }
+  beats.push_back(BeatWeights{static_cast<std::uint32_t>(bars.size()) * q, 128, {}});
+  const std::vector<std::uint32_t> bar_ticks = {0, 4 * q, 8 * q, 12 * q, 16 * q, 20 * q};
+  std::vector<std::string> labels;
+  for (const auto& s : track_chords(beats, bar_ticks, &mr)) labels.push_back(std::to_string(s.start_tick / q) + " " + chord_label(s.chord));
+  EXPECT_EQ(labels, (std::vector<std::string>{"0 C:maj", "8 A:min", "16 G:7", "20 N"}));
+  // The passing A is no A:min7 and the C major bars no sus2 (the vocabulary has none).
+  EXPECT_TRUE(track_chords({}, {}, &mr).empty());
+}
+
+TEST(Chords, BarsFromTheHarmonyStartWhereTheChordsChange) {
+  constexpr std::uint32_t q = 480;
+  std::pmr::monotonic_buffer_resource mr;
+  // A chord every 4 beats, changing on beats 1, 5, 9, ... (phase 1): the music's bar lines.
+  std::vector<BeatWeights> beats;
+  const std::vector<std::initializer_list<std::uint8_t>> chords = {{0, 4, 7}, {5, 9, 0}, {7, 11, 2}, {9, 0, 4}};
+  for (std::uint32_t i = 0; i < 17; ++i) {
+    const auto pcs = chords[((i + 3) / 4) % 4];
+    beats.push_back(beat_of(40 + i * q, pcs, 48));
+  }
+  const auto bars = bars_from_harmony(beats, 4, &mr);
+  ASSERT_GE(bars.size(), 4U);
+  EXPECT_EQ(bars[0], 0U) << "a pickup before the first downbeat";
+  EXPECT_EQ(bars[1], 40 + q);
+  EXPECT_EQ(bars[2], 40 + 5 * q);
+  EXPECT_TRUE(bars_from_harmony(beats, 0, &mr).empty());
+  EXPECT_TRUE(bars_from_harmony({}, 4, &mr).empty());
+}
+
 TEST(Key, TheFinalSonorityAndOpeningDecideBetweenRelativeKeys) {
   KeyEvidence e;
   for (const int pc : {0, 2, 4, 5, 7, 9, 11}) e.profile[static_cast<std::size_t>(pc)] = 1.0;  // white keys, even

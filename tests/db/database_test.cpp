@@ -62,6 +62,10 @@ TEST(Database, CreatesSchemaWithUserVersion) {
 // Turns a fresh database back into schema `version` (as an older midisift left it, without an
 // application_id), undoing each later version's changes, newest first.
 void downgrade(Database& db, int version) {
+  if (version < 8) {
+    db.exec("DROP VIEW beats; ALTER TABLE files DROP COLUMN grid_offset_ticks; ALTER TABLE files DROP COLUMN "
+            "beat_seconds; ALTER TABLE files DROP COLUMN downbeat_seconds");
+  }
   if (version < 7) db.exec("ALTER TABLE files DROP COLUMN analysis_version");
   if (version < 6) {
     db.exec("DROP TABLE key_regions; DROP VIEW chords");
@@ -133,7 +137,8 @@ TEST(Database, MigratesEveryOlderVersionKeepingItsRowsWithTheColumnsOfANewOne) {
     EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('instruments', 'loops', "
                             "'files_fingerprint', 'key_regions')"),
               "4");
-    EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "8");  // `chords` from 6
+    EXPECT_EQ(query_one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"), "9");  // `beats` from 8
+    EXPECT_EQ(query_one(db, "SELECT count(*) FROM beats"), "0");
     EXPECT_EQ(query_one(db, "SELECT count(*) FROM chords"), "0");
     EXPECT_EQ(query_one(db, "SELECT path FROM file_overview"), "kept.mid");
   }
@@ -399,6 +404,9 @@ TEST(Database, ViewsGroupDuplicatesAndSpellKeysAndTempoBands) {
                           "WHERE path = 'a.mid'"),
             "Bb minor|90-120|4/4 (assumed)");
   EXPECT_EQ(query_one(db, "SELECT count(*) FROM file_overview"), "4") << "missing files are left out";
+  // A failed file has no meter (issue 32: it was counted as "4/4 (assumed)").
+  db.exec("INSERT INTO files (path, size_bytes, status) VALUES ('broken.mid', 3, 'failed')");
+  EXPECT_EQ(query_one(db, "SELECT ifnull(time_signature, 'NULL') FROM file_overview WHERE path = 'broken.mid'"), "NULL");
 }
 
 TEST(Database, TheOverviewSpellsEachOfThe24KeysAsTheAnalysisDoes) {

@@ -156,7 +156,7 @@ def test_analyze_gives_every_column_and_agrees_with_the_scanned_row(tmp_path):
             if column in ("id", "scanned_at", "missing_since"):
                 continue
             value = row[column]
-            if column in ("channels", "pitch_class_histogram", "gm_families", "track_names", "nomml", "chord_segments") and value is not None:
+            if column in ("channels", "pitch_class_histogram", "gm_families", "track_names", "nomml", "chord_segments", "beat_seconds", "downbeat_seconds") and value is not None:
                 value = json.loads(value)
             assert facts[column] == value, f"{column} of {f}: {facts[column]!r} != {value!r}"
             compared += 1

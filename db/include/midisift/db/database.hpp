@@ -26,7 +26,7 @@ struct Access;
 }
 
 /// Schema version stored in `PRAGMA user_version`.
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 /// `PRAGMA application_id` of a midisift database ("MSFT" would clash; this is "MiSi"), so that
 /// `file(1)`, SQLite tools and midisift itself can tell it from another program's database.
 inline constexpr std::int32_t kApplicationId = 0x4D695369;

@@ -107,6 +107,27 @@ struct BeatWeights {
                                                             std::span<const std::uint32_t> bars,
                                                             std::pmr::memory_resource* mr);
 
+/// Beat-synchronous chord recognition: each beat's pitch-class weights (`beat_weights`) scored
+/// against a template for each of 84 chords (12 roots x maj, min, dim, 7, maj7, min7, dim7), and
+/// the sequence of chords that scores highest over all beats, a change of chord costing a fixed
+/// amount (less on a bar line of `bars`), found by Viterbi decoding. This is the template-matching
+/// HMM of Sheh & Ellis, "Chord segmentation and recognition using EM-trained hidden Markov models"
+/// (ISMIR 2003) and Bello & Pickens (ISMIR 2005), on symbolic beats; the self-transition prior is
+/// what Cho & Bello, "On the relative importance of individual components of chord recognition
+/// systems" (IEEE/ACM TASLP 22(2), 2014), find matters most. A beat's score for a chord is the
+/// share of its weight on the chord's notes, plus 0.2 when the lowest sounding pitch is the root
+/// (a third of that when it is another chord tone), less a prior: 0.05 for a seventh chord (its
+/// seventh must add more than that share: a melody's passing sixth does not turn C major into
+/// A:min7), 0.15 for a diminished triad, 0.15 in all for a diminished seventh. "No chord" scores 0.35 and
+/// is certain on a silent beat; sus2 and sus4 are not in the vocabulary (their evidence rarely
+/// beats the triad's: POP909 annotates 7 % of its time sus, mostly over a sounding third). The
+/// bass is the lowest pitch sounding in a run of one chord. Consecutive beats of one label are one
+/// segment. Scores: tests/analyze/pop909_test.cpp (POP909, against the 0.5 s template baseline)
+/// and chord_labels_test.cpp (BWV 846). Storage from `mr`. Time: O(beats x 85).
+[[nodiscard]] std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> beats,
+                                                          std::span<const std::uint32_t> bars,
+                                                          std::pmr::memory_resource* mr);
+
 /// `segment_chords(beat_weights(notes, beats, end_tick, mr), bars, mr)`.
 [[nodiscard]] std::pmr::vector<ChordSegment> chord_segments(std::span<const Note> notes,
                                                             std::span<const std::uint32_t> beats,
@@ -120,6 +141,20 @@ struct BeatWeights {
 [[nodiscard]] std::pmr::vector<std::uint32_t> beat_ticks(const MeterMap& meter, std::uint16_t ppq,
                                                          std::uint32_t end_tick, std::pmr::memory_resource* mr,
                                                          std::size_t max_beats = std::size_t{1} << 18);
+
+/// Bar lines found in the music where the notation's cannot be trusted (a grid out of phase with
+/// its notation, a 1/4 signature): every `beats_per_bar` beats of `beats` (`beat_weights` of the
+/// beat grid), starting at the phase 0 .. beats_per_bar - 1 at which the harmony changes most. A
+/// beat's change is the L1 distance between its pitch-class weights and the previous beat's, each
+/// normalised to sum 1 (a silent beat has none); harmony changes mostly at the bar line (the
+/// harmonic-change cue of Goto & Muraoka, "Real-time beat tracking for drumless audio signals:
+/// chord change detection for musical decisions", Speech Communication 27, 1999; on POP909's odd
+/// songs the prevailing downbeat of 318 of 455). Returns the start ticks of the bars, ascending;
+/// the first is tick 0 (a pickup bar before the first downbeat). Empty for no beats or
+/// `beats_per_bar` 0.
+[[nodiscard]] std::pmr::vector<std::uint32_t> bars_from_harmony(std::span<const BeatWeights> beats,
+                                                                unsigned beats_per_bar,
+                                                                std::pmr::memory_resource* mr);
 
 /// Compound meter: a numerator of 6, 9, 12, ... (divisible by 3, at least 6) over any denominator,
 /// counted in dotted beats of three denominator notes: 6/8 has two dotted-quarter beats a bar, 6/4

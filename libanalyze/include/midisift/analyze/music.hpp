@@ -126,8 +126,8 @@ struct MusicalFacts {
     double start_seconds = 0.0;
     std::optional<Chord> chord;    ///< absent: no chord ("N")
   };
-  /// Only for quantised files (`expressive` false): a performance's ticks need not follow its bar
-  /// grid, and chords per nominal beat of it would mislead (a beat tracker would be needed). Empty
+  /// `track_chords` over the beats of `beats`. Only for quantised files (`expressive` false): a
+  /// performance's ticks need not follow its bar grid (a beat tracker would be needed). Empty
   /// without notes, for SMPTE division, when the bar grid is incomplete, and when there are more
   /// than 2 beats per note plus 64 (memory stays in proportion to the input).
   std::pmr::vector<ChordRegion> chords;
@@ -135,8 +135,25 @@ struct MusicalFacts {
   /// NOMML of each track (see `nomml_per_track`), indexed by track; absent for a track without
   /// notes. All absent for SMPTE division.
   std::pmr::vector<std::optional<double>> nomml;
-  /// An expressive performance rather than a quantised sequence (see `expressive`).
+  /// An expressive performance rather than a quantised sequence (see `expressive`), with NOMML
+  /// measured against the grid at `grid_offset_ticks`.
   std::optional<bool> expressive;
+  /// The phase of a quantised file's quarter-note grid (`grid_offset`): 0 .. ppq - 1 ticks after
+  /// the notated beat. Absent for performances (`expressive`), without notes and at ppq 0.
+  std::optional<std::uint32_t> grid_offset_ticks;
+
+  /// A beat of the beat grid the chords, key regions and loops stand on.
+  struct Beat {
+    std::uint32_t tick = 0;
+    double seconds = 0.0;   ///< through the tempo map
+    bool downbeat = false;  ///< the first beat of a bar
+  };
+  /// The beat grid of a quantised file: the notated beats (`beat_ticks`), shifted by
+  /// `grid_offset_ticks`; where the notated bar lines cannot be trusted (the grid is out of phase
+  /// with the notation, or a bar holds one beat) the bars are found in the music
+  /// (`bars_from_harmony`, 4 beats a bar, 3 in a simple triple meter). Empty for performances,
+  /// without notes, for SMPTE division and where `chords` would be empty for the size of the grid.
+  std::pmr::vector<Beat> beats;
 
   // Notes (see extract_notes).
   std::uint64_t notes = 0;
@@ -181,7 +198,7 @@ struct MusicalFacts {
   std::pmr::vector<LoopCandidate> loops;
 
   explicit MusicalFacts(std::pmr::memory_resource* mr)
-      : key_regions(mr), chords(mr), nomml(mr), instruments(mr), track_names(mr), lyrics(mr), loops(mr) {}
+      : key_regions(mr), chords(mr), nomml(mr), beats(mr), instruments(mr), track_names(mr), lyrics(mr), loops(mr) {}
 };
 
 /// Analyzes the music of `smf`, using `facts` (compute_facts of the same file) for the duration.

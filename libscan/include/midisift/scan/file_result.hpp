@@ -25,8 +25,12 @@ namespace midisift::scan {
 /// size and modification time are unchanged. 1: the first version stored (2026-11-30, when
 /// `beat_bpm` became the median notated beat). 2: `estimated_bpm` of performances from onsets
 /// weighted by learned beat salience. 3: chords segmented by bar, half bar or beat
-/// (`segment_chords`), and the diminished seventh in their vocabulary.
-inline constexpr std::int64_t kAnalysisVersion = 3;
+/// (`segment_chords`), and the diminished seventh in their vocabulary. 4: the grid's phase
+/// (`grid_offset_ticks`): NOMML and `expressive` on the shifted grid, beats and bars on it (bars
+/// from the harmony where the notation's are out of phase), chords by a beat-synchronous HMM
+/// (`track_chords`), `estimated_bpm` of a quantised file at its notated beat where the onsets
+/// agree, and the beat grid stored (`beat_seconds`, `downbeat_seconds`).
+inline constexpr std::int64_t kAnalysisVersion = 4;
 
 /// The result of one file: one row of the database's `files` table (its columns are described
 /// once, in columns.hpp), plus its `diagnostics`, `instruments` and `loops` rows.
