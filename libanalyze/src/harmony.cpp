@@ -330,16 +330,16 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
     prior[q] = (kShapes[q].size == 4 ? kFour : 0.0) + (q == 2 ? kDim : 0.0) + (q == 6 ? kDim7 : 0.0);
   }
   constexpr std::size_t kChords = 12 * kShapes.size(), kStates = kChords + 1;
-  std::pmr::vector<std::array<float, kStates>> emission(n, std::array<float, kStates>{}, mr);
-  for (std::size_t b = 0; b < n; ++b) {
+  // Each beat's scores, computed as the decoding reaches it (not stored: memory stays at one byte
+  // per state and beat, for the back pointers).
+  const auto emission = [&](std::size_t b, std::array<double, kStates>& e) {
     const BeatWeights& bw = per_beat[b];
     double total = 0;
     for (const double x : bw.weights) total += x;
-    auto& e = emission[b];
     if (bw.lowest >= 128 || !(total > 0)) {
-      e.fill(-1e6F);
+      e.fill(-1e6);
       e[kChords] = 0;
-      continue;
+      return;
     }
     const std::size_t bass = bw.lowest % 12;
     for (std::size_t root = 0; root < 12; ++root) {
@@ -351,16 +351,16 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
           in += bw.weights[pc];
           bass_in = bass_in || pc == bass;
         }
-        const double score = in / total + (bass == root ? kBass : bass_in ? kBass / 3 : 0.0) - prior[q];
-        e[root * kShapes.size() + q] = static_cast<float>(score);
+        e[root * kShapes.size() + q] = in / total + (bass == root ? kBass : bass_in ? kBass / 3 : 0.0) - prior[q];
       }
     }
-    e[kChords] = static_cast<float>(kNone);
-  }
+    e[kChords] = kNone;
+  };
   // Viterbi with one cost for every change of state, lower on a bar line.
   std::pmr::vector<std::uint8_t> back(n * kStates, 0, mr);
   std::array<double, kStates> score{};
-  for (std::size_t s = 0; s < kStates; ++s) score[s] = emission[0][s];
+  std::array<double, kStates> e{};
+  emission(0, score);
   std::size_t bar = 0;
   for (std::size_t b = 1; b < n; ++b) {
     while (bar < bars.size() && bars[bar] < per_beat[b].start_tick) ++bar;
@@ -370,11 +370,12 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
     for (std::size_t s = 1; s < kStates; ++s) {
       if (score[s] > score[best]) best = s;
     }
+    emission(b, e);
     std::array<double, kStates> next{};
     for (std::size_t s = 0; s < kStates; ++s) {
       const double stay = score[s], move = score[best] - change;
       const bool moved = move > stay;
-      next[s] = (moved ? move : stay) + emission[b][s];
+      next[s] = (moved ? move : stay) + e[s];
       back[b * kStates + s] = static_cast<std::uint8_t>(moved ? best : s);
     }
     score = next;
