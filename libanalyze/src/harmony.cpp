@@ -357,7 +357,11 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
     e[kChords] = kNone;
   };
   // Viterbi with one cost for every change of state, lower on a bar line.
-  std::pmr::vector<std::uint8_t> back(n * kStates, 0, mr);
+  // Back pointers: a state either stayed or came from the beat's best predecessor, so each beat
+  // keeps that predecessor and one bit a state (12 bytes a beat, not 85).
+  static_assert(kStates <= 128);
+  std::pmr::vector<std::uint8_t> best_before(n, 0, mr);
+  std::pmr::vector<std::array<std::uint64_t, 2>> moved(n, std::array<std::uint64_t, 2>{}, mr);
   std::array<double, kStates> score{};
   std::array<double, kStates> e{};
   emission(0, score);
@@ -374,10 +378,11 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
     std::array<double, kStates> next{};
     for (std::size_t s = 0; s < kStates; ++s) {
       const double stay = score[s], move = score[best] - change;
-      const bool moved = move > stay;
-      next[s] = (moved ? move : stay) + e[s];
-      back[b * kStates + s] = static_cast<std::uint8_t>(moved ? best : s);
+      const bool moved_here = move > stay;
+      next[s] = (moved_here ? move : stay) + e[s];
+      if (moved_here) moved[b][s / 64] |= std::uint64_t{1} << (s % 64);
     }
+    best_before[b] = static_cast<std::uint8_t>(best);
     score = next;
   }
   std::pmr::vector<std::uint8_t> path(n, 0, mr);
@@ -387,7 +392,7 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
   }
   for (std::size_t b = n; b-- > 0;) {
     path[b] = static_cast<std::uint8_t>(last);
-    last = back[b * kStates + last];
+    if (((moved[b][last / 64] >> (last % 64)) & 1U) != 0) last = best_before[b];
   }
   // Runs of one state, with the lowest pitch sounding in the run as the bass.
   for (std::size_t first = 0; first < n;) {

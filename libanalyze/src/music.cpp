@@ -541,11 +541,11 @@ MusicalFacts analyze_music(const parse::Smf& smf, const FileFacts& facts, std::p
   // The bar grid of the time signatures: beats, loops, key regions and chords.
   std::optional<MeterMap> meter;
   if (metrical && !notes.empty()) meter.emplace(smf, facts.end_tick, mr);
-  // The notated beats of a quantised file (the beat tempo and the chords), at most two a note (and
+  // The notated beats of a quantised file (the beat tempo and the chords), at most one a note (and
   // 64 more): memory in proportion to the input.
   std::pmr::vector<std::uint32_t> beats(mr);
   if (m.expressive == false && meter && meter->complete()) {
-    beats = beat_ticks(*meter, ppq, facts.end_tick, mr, 2 * notes.size() + 64);
+    beats = beat_ticks(*meter, ppq, facts.end_tick, mr, notes.size() + 64);
     // A grid out of phase with the notation: every beat moves by the offset (the last beat still
     // holds the end).
     if (const std::uint32_t shift = m.grid_offset_ticks.value_or(0); shift != 0) {

@@ -186,3 +186,25 @@ TEST(Limits, NotesNeverReleasedEndAtTheirTracksLastTick) {
 
 }  // namespace
 }  // namespace midisift::analyze
+
+namespace midisift::analyze {
+namespace {
+// The densest beat grid the chords may get: a beat a note (the cap of `beat_ticks` in
+// analyze_music), each note-on three bytes with running status and never released, at ppq 4. Two
+// beats a note lay out no grid (the cap). The beat grid, its weights and the chord HMM's back pointers must stay in
+// the memory bound.
+TEST(Limits, TheDensestBeatGridOfTheChordsStaysInLinearMemory) {
+  constexpr std::uint32_t kNotes = 20'000;
+  Bytes b = mthd(0, 1, 4);
+  Bytes track = note(0, 0x90, 60, 64);
+  for (std::uint32_t i = 1; i < kNotes; ++i) append(track, {4, static_cast<std::uint8_t>(40 + i % 40), 64});
+  append(b, mtrk(track));
+  const Analyzed a(b);
+  EXPECT_EQ(a.music.notes, kNotes);
+  EXPECT_EQ(a.music.expressive, false);
+  EXPECT_FALSE(a.music.beats.empty()) << "the grid is within the cap, so it is laid out";
+  EXPECT_FALSE(a.music.chords.empty());
+  EXPECT_TRUE(a.within_memory_bound()) << a.counting.bytes_allocated() << " bytes for " << b.size();
+}
+}  // namespace
+}  // namespace midisift::analyze

@@ -77,7 +77,7 @@ struct MusicalFacts {
     /// median beat length in seconds, the statistic of ASAP's annotated beats (Foscarin et al.
     /// 2020). 6/8 at 120 quarter notes a minute counts 80 dotted quarters a minute; a pickup bar
     /// or a slow introduction does not decide it. Where the grid is incomplete (see MeterMap) or
-    /// has more than 2 beats a note (and 64 more), the prevailing signature's beat at the
+    /// has more beats than notes (and 64 more), the prevailing signature's beat at the
     /// time-weighted mean tempo. An expressive performance, whose ticks need not follow its tempo
     /// map, takes `estimated_tempo`.
     double bpm = 0.0;
@@ -129,7 +129,7 @@ struct MusicalFacts {
   /// `track_chords` over the beats of `beats`. Only for quantised files (`expressive` false): a
   /// performance's ticks need not follow its bar grid (a beat tracker would be needed). Empty
   /// without notes, for SMPTE division, when the bar grid is incomplete, and when there are more
-  /// than 2 beats per note plus 64 (memory stays in proportion to the input).
+  /// than a beat per note plus 64 (memory stays in proportion to the input).
   std::pmr::vector<ChordRegion> chords;
 
   /// NOMML of each track (see `nomml_per_track`), indexed by track; absent for a track without
