@@ -261,7 +261,7 @@ TEST(Nomml, AQuantisedFileThatStartsLateIsQuantisedOnItsOwnGrid) {
 }
 
 // One beat of weights: `pcs` sounding through the beat, the lowest `bass`.
-BeatWeights beat_of(std::uint32_t tick, std::initializer_list<std::uint8_t> pcs, std::uint8_t bass) {
+BeatWeights beat_of(std::uint32_t tick, const std::vector<std::uint8_t>& pcs, std::uint8_t bass) {
   BeatWeights b{tick, bass, {}};
   for (const auto pc : pcs) b.weights[pc % 12] += 1.0;
   return b;
@@ -296,11 +296,8 @@ TEST(Chords, BarsFromTheHarmonyStartWhereTheChordsChange) {
   std::pmr::monotonic_buffer_resource mr;
   // A chord every 4 beats, changing on beats 1, 5, 9, ... (phase 1): the music's bar lines.
   std::vector<BeatWeights> beats;
-  const std::vector<std::initializer_list<std::uint8_t>> chords = {{0, 4, 7}, {5, 9, 0}, {7, 11, 2}, {9, 0, 4}};
-  for (std::uint32_t i = 0; i < 17; ++i) {
-    const auto pcs = chords[((i + 3) / 4) % 4];
-    beats.push_back(beat_of(40 + i * q, pcs, 48));
-  }
+  const std::vector<std::vector<std::uint8_t>> chords = {{0, 4, 7}, {5, 9, 0}, {7, 11, 2}, {9, 0, 4}};
+  for (std::uint32_t i = 0; i < 17; ++i) beats.push_back(beat_of(40 + i * q, chords[((i + 3) / 4) % 4], 48));
   const auto bars = bars_from_harmony(beats, 4, &mr);
   ASSERT_GE(bars.size(), 4U);
   EXPECT_EQ(bars[0], 0U) << "a pickup before the first downbeat";
