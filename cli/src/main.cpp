@@ -523,6 +523,12 @@ int run(int argc, char** argv) {
   auto* ls_cmd = add_ls(*clips_cmd, ls_args);
   auto* verify_cmd = add_verify(*clips_cmd, verify_args);
 
+  // A bare `midisift` prints the help (what the subcommands are), still exiting 2: it did no work
+  // (issue 32; as git, which prints its usage and fails).
+  if (argc <= 1) {
+    std::cout << app.help();
+    return 2;
+  }
   // A misspelt subcommand names the word and the nearest subcommand (CLI11 would only say that an
   // argument was not expected).
   std::string unknown = check_subcommand(app, argc, argv, 1, "");

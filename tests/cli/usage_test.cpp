@@ -59,7 +59,9 @@ TEST(Usage, BadUsageAlwaysExitsWith2) {
     EXPECT_TRUE(has(r, "--bars")) << r.out;
   }
   EXPECT_FALSE(fs::exists(dir.path() / "card")) << "nothing written on bad usage";
-  EXPECT_EQ(run("").status, 2);
+  const auto bare = run("");
+  EXPECT_EQ(bare.status, 2);
+  EXPECT_TRUE(has(bare, "Subcommands:") && has(bare, "scan")) << "a bare midisift prints the help: " << bare.out;
   EXPECT_EQ(run("scan").status, 2);
   EXPECT_EQ(run("stats --top x").status, 2);
 }
