@@ -32,6 +32,13 @@ constexpr std::array<Template, 11> kTemplates{{
 constexpr std::string_view kRoots[12] = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
 constexpr std::string_view kDegrees[12] = {"1", "b2", "2", "b3", "3", "4", "b5", "5", "b6", "6", "b7", "7"};
 
+// The same label: both "no chord", or the same root, quality and bass. Compared by hand: GCC 12
+// warns (wrongly) on operator== of two optionals here.
+bool same_label(const std::optional<Chord>& a, const std::optional<Chord>& b) noexcept {
+  return a.has_value() == b.has_value() &&
+         (!a || (a->root == b->root && a->quality == b->quality && a->bass == b->bass));
+}
+
 }  // namespace
 
 std::string_view to_string(ChordQuality q) noexcept {
@@ -281,11 +288,7 @@ std::pmr::vector<ChordSegment> segment_chords(std::span<const BeatWeights> per_b
   for (const std::uint32_t end : ends) {
     const Cell& cell = dp[end];
     const std::optional<Chord>& c = cell.chord;
-    // Compared by hand: GCC 12 warns (wrongly) on operator== of two optionals here.
-    const bool same = !out.empty() && out.back().chord.has_value() == c.has_value() &&
-                      (!c || (out.back().chord->root == c->root && out.back().chord->quality == c->quality &&
-                              out.back().chord->bass == c->bass));
-    if (!same) out.push_back({per_beat[cell.from].start_tick, c});
+    if (out.empty() || !same_label(out.back().chord, c)) out.push_back({per_beat[cell.from].start_tick, c});
   }
   return out;
 }
@@ -311,23 +314,14 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
   std::pmr::vector<ChordSegment> out(mr);
   const std::size_t n = per_beat.size();
   if (n == 0) return out;
-  struct Shape {
-    ChordQuality quality;
-    std::array<std::uint8_t, 4> intervals;
-    int size;
-  };
-  static const std::array<Shape, 7> kShapes{{
-      {ChordQuality::Major, {0, 4, 7, 0}, 3},
-      {ChordQuality::Minor, {0, 3, 7, 0}, 3},
-      {ChordQuality::Diminished, {0, 3, 6, 0}, 3},
-      {ChordQuality::Dominant7, {0, 4, 7, 10}, 4},
-      {ChordQuality::Major7, {0, 4, 7, 11}, 4},
-      {ChordQuality::Minor7, {0, 3, 7, 10}, 4},
-      {ChordQuality::Diminished7, {0, 3, 6, 9}, 4},
-  }};
+  // The HMM's vocabulary: maj, min, dim, 7, maj7, min7, dim7 of `kTemplates` (no aug, hdim7, sus).
+  static constexpr std::array<Template, 7> kShapes{kTemplates[0], kTemplates[1], kTemplates[2], kTemplates[4],
+                                                   kTemplates[5], kTemplates[6], kTemplates[10]};
   std::array<double, kShapes.size()> prior{};
   for (std::size_t q = 0; q < kShapes.size(); ++q) {
-    prior[q] = (kShapes[q].size == 4 ? kFour : 0.0) + (q == 2 ? kDim : 0.0) + (q == 6 ? kDim7 : 0.0);
+    const ChordQuality quality = kShapes[q].quality;
+    prior[q] = (kShapes[q].size == 4 ? kFour : 0.0) + (quality == ChordQuality::Diminished ? kDim : 0.0) +
+               (quality == ChordQuality::Diminished7 ? kDim7 : 0.0);
   }
   constexpr std::size_t kChords = 12 * kShapes.size(), kStates = kChords + 1;
   // Each beat's scores, computed as the decoding reaches it (not stored: memory stays at one byte
@@ -406,10 +400,7 @@ std::pmr::vector<ChordSegment> track_chords(std::span<const BeatWeights> per_bea
       chord = Chord{static_cast<std::uint8_t>(state / kShapes.size()), kShapes[state % kShapes.size()].quality,
                     static_cast<std::uint8_t>(lowest % 12)};
     }
-    const bool same = !out.empty() && out.back().chord.has_value() == chord.has_value() &&
-                      (!chord || (out.back().chord->root == chord->root && out.back().chord->quality == chord->quality &&
-                                  out.back().chord->bass == chord->bass));
-    if (!same) out.push_back({per_beat[first].start_tick, chord});
+    if (out.empty() || !same_label(out.back().chord, chord)) out.push_back({per_beat[first].start_tick, chord});
     first = end;
   }
   return out;

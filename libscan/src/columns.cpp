@@ -110,6 +110,21 @@ Value estimated_tempo(const R& r, auto get) {
   return r.music && r.music->estimated_tempo ? v(get(*r.music->estimated_tempo)) : Value{};
 }
 
+// The beat grid's seconds as a JSON array (ms precision), or only its downbeats'; NULL without a grid.
+Value beat_seconds(const R& r, bool downbeats_only) {
+  if (!r.music || r.music->beats.empty()) return Value{};
+  fmt::memory_buffer b;
+  b.reserve(9 * r.music->beats.size() + 2);
+  b.push_back('[');
+  for (const auto& beat : r.music->beats) {
+    if (downbeats_only && !beat.downbeat) continue;
+    if (b.size() > 1) b.push_back(',');
+    fmt::format_to(fmt::appender(b), FMT_COMPILE("{:.3f}"), beat.seconds);
+  }
+  b.push_back(']');
+  return {fmt::to_string(b)};
+}
+
 using enum ColumnType;
 
 // Table order is the order of the columns in the database (see file_columns()).
@@ -403,18 +418,7 @@ constexpr Column kColumns[] = {
     {"beat_seconds", Json, "", 8, "seconds",
      "the beat grid the chords stand on, seconds through the tempo map (ms precision): the notated beats shifted by "
      "`grid_offset_ticks`; the `beats` view has a row per beat. NULL where `chord_segments` is",
-     [](const R& r) {
-       if (!r.music || r.music->beats.empty()) return Value{};
-       fmt::memory_buffer b;
-       b.reserve(9 * r.music->beats.size() + 2);
-       b.push_back('[');
-       for (const auto& beat : r.music->beats) {
-         if (b.size() > 1) b.push_back(',');
-         fmt::format_to(fmt::appender(b), FMT_COMPILE("{:.3f}"), beat.seconds);
-       }
-       b.push_back(']');
-       return Value(fmt::to_string(b));
-     },
+     [](const R& r) { return beat_seconds(r, false); },
      [](const R& r) {
        std::size_t bars = 0;
        for (const auto& beat : r.music->beats) bars += beat.downbeat ? 1 : 0;
@@ -424,18 +428,7 @@ constexpr Column kColumns[] = {
      "the beats of `beat_seconds` that start a bar: the notated bar lines, or, where those cannot be trusted (a grid "
      "out of phase with its notation, a signature of one beat a bar), every 4th beat (3rd in 3/4) from the phase "
      "at which the harmony changes most",
-     [](const R& r) {
-       if (!r.music || r.music->beats.empty()) return Value{};
-       fmt::memory_buffer b;
-       b.push_back('[');
-       for (const auto& beat : r.music->beats) {
-         if (!beat.downbeat) continue;
-         if (b.size() > 1) b.push_back(',');
-         fmt::format_to(fmt::appender(b), FMT_COMPILE("{:.3f}"), beat.seconds);
-       }
-       b.push_back(']');
-       return Value(fmt::to_string(b));
-     },
+     [](const R& r) { return beat_seconds(r, true); },
      nullptr},
 };
 
